@@ -1,0 +1,24 @@
+"""The multi-label supervised contrastive loss family."""
+
+from sdl_keras.losses.all_supcon_loss import ALLSupConLoss
+from sdl_keras.losses.any_supcon_loss import ANYSupConLoss
+from sdl_keras.losses.jaccard_supcon_loss import JaccardSupConLoss
+from sdl_keras.losses.mulsupcon_loss import MulSupConLoss
+from sdl_keras.losses.similarity_dissimilarity_loss import SimilarityDissimilarityLoss
+from sdl_keras.losses.supcon_loss import SupConLoss
+from sdl_keras.losses.weighted_supcon import weighted_supcon_loss
+from sdl_keras.losses.weighted_supcon_loss import WeightedSupConLoss
+
+SDL = SimilarityDissimilarityLoss
+
+__all__ = [
+    "ALLSupConLoss",
+    "ANYSupConLoss",
+    "JaccardSupConLoss",
+    "MulSupConLoss",
+    "SDL",
+    "SimilarityDissimilarityLoss",
+    "SupConLoss",
+    "WeightedSupConLoss",
+    "weighted_supcon_loss",
+]
