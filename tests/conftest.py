@@ -1,0 +1,48 @@
+import keras
+import numpy as np
+import pytest
+
+
+def random_multi_hot(rng, batch, num_labels, density, empty_rows=0):
+    labels = (rng.random((batch, num_labels)) < density).astype("float32")
+    for row in range(batch):
+        if not labels[row].any():
+            labels[row, rng.integers(num_labels)] = 1.0
+    labels[:empty_rows] = 0.0
+    return labels
+
+
+def gradient(fn, x):
+    """Value and gradient of scalar fn at the float32 array x, on any backend."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        variable = tf.Variable(x)
+        with tf.GradientTape() as tape:
+            value = fn(variable)
+        return float(value), tape.gradient(value, variable).numpy()
+    if backend == "jax":
+        import jax
+
+        value, grad = jax.value_and_grad(lambda v: fn(v))(x)
+        return float(value), np.asarray(grad)
+    pytest.skip(f"no gradient helper for backend {backend}")
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)
+
+
+@pytest.fixture
+def tensorflow_backend():
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("needs the TensorFlow backend")
+
+
+@pytest.fixture
+def restore_policy():
+    policy = keras.config.dtype_policy()
+    yield
+    keras.config.set_dtype_policy(policy)

@@ -1,0 +1,269 @@
+import math
+
+import keras
+import numpy as np
+import pytest
+from keras import ops
+
+from sdl_keras import losses
+from tests.conftest import gradient, random_multi_hot
+from tests.reference import reference_loss, reference_mean
+
+LOSSES = {
+    "supcon": losses.SupConLoss,
+    "all": losses.ALLSupConLoss,
+    "any": losses.ANYSupConLoss,
+    "jaccard": losses.JaccardSupConLoss,
+    "mulsupcon": losses.MulSupConLoss,
+    "sdl": losses.SimilarityDissimilarityLoss,
+}
+MULTI_LABEL = [name for name in LOSSES if name != "supcon"]
+
+# (batch, labels, views, density, temperature, unlabelled rows)
+CASES = [
+    (6, 3, 1, 0.4, 0.07, 0),
+    (10, 5, 2, 0.3, 0.1, 1),
+    (8, 12, 3, 0.2, 0.5, 0),
+    (12, 4, 1, 0.6, 1.0, 2),
+    (16, 30, 2, 0.08, 0.05, 0),
+]
+
+
+def case(rng, batch, num_labels, views, density, empty_rows, dim=5):
+    labels = random_multi_hot(rng, batch, num_labels, density, empty_rows)
+    shape = (batch, dim) if views == 1 else (batch, views, dim)
+    return labels, rng.normal(size=shape).astype("float32")
+
+
+def numpy(x):
+    return ops.convert_to_numpy(x)
+
+
+@pytest.mark.parametrize("scheme", MULTI_LABEL)
+@pytest.mark.parametrize("params", CASES)
+def test_matches_loop_reference(rng, scheme, params):
+    batch, num_labels, views, density, temperature, empty = params
+    labels, embeddings = case(rng, batch, num_labels, views, density, empty)
+    per_sample = LOSSES[scheme](temperature=temperature, reduction="none")
+    expected, _ = reference_loss(labels, embeddings, scheme, temperature)
+    np.testing.assert_allclose(
+        numpy(per_sample(labels, embeddings)), expected, rtol=2e-5, atol=1e-5
+    )
+    scalar = LOSSES[scheme](temperature=temperature)(labels, embeddings)
+    assert float(scalar) == pytest.approx(
+        reference_mean(labels, embeddings, scheme, temperature), rel=2e-5
+    )
+
+
+@pytest.mark.parametrize("views", [1, 2])
+def test_supcon_matches_reference_on_class_ids(rng, views):
+    ids = rng.integers(0, 4, size=12)
+    shape = (12, 6) if views == 1 else (12, views, 6)
+    embeddings = rng.normal(size=shape).astype("float32")
+    expected, _ = reference_loss(ids, embeddings, "supcon", 0.2)
+    result = losses.SupConLoss(temperature=0.2, reduction="none")(ids, embeddings)
+    np.testing.assert_allclose(numpy(result), expected, rtol=2e-5, atol=1e-6)
+
+
+def test_tetrahedron_gives_log_three():
+    vertices = np.array(
+        [[1, 1, 1], [1, -1, -1], [-1, 1, -1], [-1, -1, 1]], "float32"
+    ) / math.sqrt(3)
+    embeddings = vertices.reshape(2, 2, 3)
+    loss = losses.SupConLoss(temperature=1.0)([0, 1], embeddings)
+    assert float(loss) == pytest.approx(1.098612, abs=1e-6)
+
+
+def test_axis_features_hand_checked():
+    e1, e2, e3 = np.eye(3, dtype="float32")
+    embeddings = np.array([[e3, e3], [e2, e2], [e1, e1]])
+    loss = losses.SupConLoss(temperature=1.0, reduction="none")
+    np.testing.assert_allclose(
+        numpy(loss([0, 0, 1], embeddings)),
+        [1.5714991, 1.5714991, 0.90483244],
+        rtol=1e-6,
+    )
+
+
+@pytest.mark.parametrize("scheme", MULTI_LABEL)
+def test_every_loss_is_supcon_on_single_label_data(rng, scheme):
+    ids = rng.integers(0, 5, size=14)
+    embeddings = rng.normal(size=(14, 2, 8)).astype("float32")
+    one_hot = np.eye(5, dtype="float32")[ids]
+    supcon = losses.SupConLoss(reduction="none")(ids, embeddings)
+    np.testing.assert_allclose(
+        numpy(LOSSES[scheme](reduction="none")(one_hot, embeddings)),
+        numpy(supcon),
+        rtol=1e-5,
+    )
+
+
+@pytest.mark.parametrize("scheme", MULTI_LABEL)
+def test_permutation_invariance(rng, scheme):
+    labels, embeddings = case(rng, 12, 6, 2, 0.3, 1)
+    order = rng.permutation(12)
+    loss = LOSSES[scheme](reduction="none")
+    np.testing.assert_allclose(
+        numpy(loss(labels[order], embeddings[order])),
+        numpy(loss(labels, embeddings))[order],
+        rtol=1e-5,
+        atol=1e-6,
+    )
+
+
+def test_scale_invariance_of_embeddings(rng):
+    labels, embeddings = case(rng, 8, 4, 2, 0.4, 0)
+    loss = losses.SDL()
+    assert float(loss(labels, 7.5 * embeddings)) == pytest.approx(
+        float(loss(labels, embeddings)), rel=1e-5
+    )
+
+
+@pytest.mark.parametrize("scheme", ["sdl", "mulsupcon", "jaccard"])
+def test_gradient_matches_finite_differences(rng, scheme):
+    labels, embeddings = case(rng, 5, 4, 2, 0.4, 0, dim=3)
+    temperature = 0.5
+    loss = LOSSES[scheme](temperature=temperature)
+    _, grad = gradient(lambda x: loss(labels, x), embeddings)
+    step = 1e-6
+    numeric = np.zeros_like(embeddings, dtype="float64")
+    base = embeddings.astype("float64")
+    for index in np.ndindex(base.shape):
+        plus, minus = base.copy(), base.copy()
+        plus[index] += step
+        minus[index] -= step
+        numeric[index] = (
+            reference_mean(labels, plus, scheme, temperature)
+            - reference_mean(labels, minus, scheme, temperature)
+        ) / (2 * step)
+    np.testing.assert_allclose(grad, numeric, rtol=2e-3, atol=2e-4)
+
+
+@pytest.mark.parametrize("scheme", MULTI_LABEL)
+def test_no_positive_anywhere_gives_zero_loss_and_zero_gradient(scheme):
+    labels = np.eye(4, dtype="float32")
+    embeddings = np.random.default_rng(0).normal(size=(4, 3)).astype("float32")
+    value, grad = gradient(lambda x: LOSSES[scheme]()(labels, x), embeddings)
+    assert value == 0.0
+    assert np.all(np.isfinite(grad)) and not grad.any()
+
+
+def test_batch_of_one_and_tiny_temperature_stay_finite(rng):
+    one = np.ones((1, 3), "float32")
+    value, grad = gradient(lambda x: losses.SDL()([[1, 0]], x), one)
+    assert value == 0.0 and np.all(grad == 0)
+    labels, embeddings = case(rng, 16, 6, 2, 0.3, 1)
+    for temperature in (0.01, 0.02):
+        value, grad = gradient(
+            lambda x, t=temperature: losses.SDL(temperature=t)(labels, x), embeddings
+        )
+        assert math.isfinite(value) and np.all(np.isfinite(grad))
+        assert value == pytest.approx(
+            reference_mean(labels, embeddings, "sdl", temperature), rel=1e-4
+        )
+
+
+def test_mean_leaves_out_samples_without_positive():
+    labels = np.array([[1, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 0]], "float32")
+    embeddings = np.random.default_rng(3).normal(size=(4, 4)).astype("float32")
+    per_sample = numpy(losses.SDL(reduction="none")(labels, embeddings))
+    assert per_sample[2] == 0.0 and per_sample[3] == 0.0
+    assert float(losses.SDL()(labels, embeddings)) == pytest.approx(
+        per_sample[:2].mean(), rel=1e-6
+    )
+    assert float(losses.SDL(reduction="sum")(labels, embeddings)) == pytest.approx(
+        per_sample.sum(), rel=1e-6
+    )
+
+
+def test_sample_weight(rng):
+    labels, embeddings = case(rng, 8, 4, 2, 0.4, 0)
+    weights = rng.random(8).astype("float32")
+    per_sample = numpy(losses.SDL(reduction="none")(labels, embeddings))
+    weighted = losses.SDL()(labels, embeddings, sample_weight=weights)
+    assert float(weighted) == pytest.approx((per_sample * weights).mean(), rel=1e-5)
+    normalised = losses.SDL(reduction="mean_with_sample_weight")(
+        labels, embeddings, sample_weight=weights
+    )
+    assert float(normalised) == pytest.approx(
+        (per_sample * weights).sum() / weights.sum(), rel=1e-5
+    )
+
+
+@pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16", "bfloat16"])
+def test_math_stays_float32_under_any_policy(rng, policy, restore_policy):
+    labels, embeddings = case(rng, 10, 5, 2, 0.3, 0)
+    expected = reference_mean(labels, embeddings, "sdl", 0.07)
+    keras.config.set_dtype_policy(policy)
+    loss = losses.SDL()
+    half = ops.cast(embeddings, "bfloat16" if "bfloat" in policy else "float16")
+    value = loss(labels, half)
+    assert value.dtype == keras.backend.floatx() == "float32"
+    # Only the rounding of the inputs differs from the float32 reference.
+    rounded = numpy(ops.cast(half, "float32"))
+    assert float(value) == pytest.approx(
+        reference_mean(labels, rounded, "sdl", 0.07), rel=1e-5
+    )
+    assert float(value) == pytest.approx(expected, rel=5e-2)
+
+
+def test_loss_dtype_rounds_only_the_result(rng):
+    # Class ids above 256 are not representable in bfloat16.
+    ids = np.array([1001, 1002, 1001, 1003, 1002, 1003])
+    embeddings = rng.normal(size=(6, 4)).astype("float32")
+    value = losses.SupConLoss(dtype="bfloat16")(ids, embeddings)
+    assert value.dtype == "bfloat16"
+    expected = reference_mean(ids, embeddings, "supcon", 0.07)
+    assert float(value) == pytest.approx(expected, rel=1e-2)
+
+
+@pytest.mark.parametrize(
+    ("labels", "embeddings", "message"),
+    [
+        ([[1, 2], [0, 1]], np.ones((2, 3)), "0 or 1"),
+        ([[1, 0], [0, 1], [1, 1]], np.ones((2, 3)), "same batch size"),
+        ([[1, 0], [0, 1]], np.ones((2, 2, 2, 2)), "rank 2 or 3"),
+        ([[[1]], [[0]]], np.ones((2, 3)), "rank 1 or 2"),
+        ([[1, 0], [1, 1]], [[np.nan, 1.0], [1.0, 0.0]], "NaN or Inf"),
+        ([[1, 0], [1, 1]], [[np.inf, 1.0], [1.0, 0.0]], "NaN or Inf"),
+    ],
+)
+def test_bad_input_is_named(labels, embeddings, message):
+    with pytest.raises(ValueError, match=message):
+        losses.SDL()(np.asarray(labels, "float32"), np.asarray(embeddings, "float32"))
+
+
+@pytest.mark.parametrize("temperature", [0.0, -0.1, float("nan"), "warm"])
+def test_bad_temperature(temperature):
+    with pytest.raises(ValueError, match="temperature"):
+        losses.SDL(temperature=temperature)
+
+
+def test_bad_reduction():
+    with pytest.raises(ValueError, match="reduction"):
+        losses.SDL(reduction="median")
+
+
+@pytest.mark.parametrize("name", sorted(LOSSES))
+def test_config_round_trip(name):
+    loss = LOSSES[name](temperature=0.2, reduction="sum", name="contrastive")
+    config = loss.get_config()
+    assert config["temperature"] == 0.2 and config["reduction"] == "sum"
+    restored = keras.losses.deserialize(keras.losses.serialize(loss))
+    assert type(restored) is LOSSES[name]
+    assert restored.get_config() == config
+
+
+@keras.saving.register_keras_serializable(package="sdl_keras_tests")
+def shared_label_count(stats):
+    return stats.intersection
+
+
+def test_custom_scheme_round_trip(rng):
+    loss = losses.WeightedSupConLoss(shared_label_count, temperature=0.3)
+    restored = keras.losses.deserialize(keras.losses.serialize(loss))
+    labels, embeddings = case(rng, 6, 3, 1, 0.5, 0)
+    assert float(restored(labels, embeddings)) == pytest.approx(
+        float(loss(labels, embeddings))
+    )
+    assert losses.SDL is losses.SimilarityDissimilarityLoss
