@@ -4,4 +4,4 @@ from sdl_keras import losses, relations
 
 __version__ = "0.1.0"
 
-__all__ = ["losses", "relations", "__version__"]
+__all__ = ["__version__", "losses", "relations"]

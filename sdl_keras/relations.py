@@ -77,9 +77,7 @@ class LabelSets:
                 "integers (for multi-hot labels pass shape [B, L]).",
             )
             self._class_ids = labels
-            same = ops.cast(
-                ops.equal(labels[:, None], labels[None, :]), "float32"
-            )
+            same = ops.cast(ops.equal(labels[:, None], labels[None, :]), "float32")
             self._same_class = same
             self._class_counts = ops.sum(same, axis=1)
         elif _use_sparse_counts(labels.shape[1]):
@@ -139,15 +137,20 @@ class LabelSets:
         import tensorflow as tf
 
         rows, cols = self._nonzero
-        num_labels = self._multi_hot.shape[1]
-        # Membership of each label over the batch, [L, B], built from the
-        # non-zero entries rather than by transposing the dense labels.
+        # Membership over the batch of each label present in it, [U, B], built
+        # from the non-zero entries: never a dense [L, B] transpose.
+        present, present_index = tf.unique(cols)
         members = tf.scatter_nd(
-            tf.stack([cols, rows], axis=1),
+            tf.stack([tf.cast(present_index, rows.dtype), rows], axis=1),
             tf.ones_like(rows, dtype="float32"),
-            [num_labels, self.batch_size],
+            tf.stack(
+                [
+                    tf.size(present, out_type=rows.dtype),
+                    tf.cast(self.batch_size, rows.dtype),
+                ]
+            ),
         )
-        shared = tf.gather(members, cols)
+        shared = tf.gather(members, present_index)
         if per_label is not None:
             shared = shared * tf.gather(per_label(self._label_counts), cols)[:, None]
         return tf.math.unsorted_segment_sum(shared, rows, self.batch_size)
@@ -195,8 +198,8 @@ def relation_matrix(y_true) -> keras.KerasTensor:
 
     Examples:
 
-    >>> relation_matrix([[1, 1, 0], [1, 0, 0], [0, 0, 1]])[0].tolist()
-    [2, 4, 1]
+    >>> ops.convert_to_numpy(relation_matrix([[1, 1, 0], [1, 0, 0], [0, 0, 1]]))[0]
+    array([2, 4, 1], dtype=int32)
     """
     stats = PairStatistics.from_labels(y_true)
     meet = stats.intersection
@@ -344,8 +347,8 @@ def pair_weights(
     Examples:
 
     >>> w = pair_weights([[1, 1, 0], [1, 0, 0], [1, 0, 1]], "sdl")
-    >>> [round(float(v), 4) for v in w[0]]
-    [1.0, 0.5, 0.25]
+    >>> ops.convert_to_numpy(w)[0]
+    array([1.  , 0.5 , 0.25], dtype=float32)
     """
     if int(num_views) < 1:
         raise ValueError(f"`num_views` must be ≥ 1; received {num_views}.")

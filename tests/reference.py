@@ -69,9 +69,7 @@ def reference_loss(y_true, y_pred, scheme: str, temperature: float):
                 continue
             anchor_loss = sum(label_losses) / len(label_losses)
         else:
-            weighted = [
-                (pair_weight(sets[i], sets[o[0]], scheme), o) for o in others
-            ]
+            weighted = [(pair_weight(sets[i], sets[o[0]], scheme), o) for o in others]
             positives = [(w, o) for w, o in weighted if w > 0]
             if not positives:
                 continue

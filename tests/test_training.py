@@ -29,7 +29,9 @@ def test_fit_lowers_the_loss(rng, jit_compile, loss_class):
     features, labels = labelled_features(rng)
     model = encoder(features.shape[1])
     model.compile(
-        optimizer=keras.optimizers.Adam(0.01), loss=loss_class(), jit_compile=jit_compile
+        optimizer=keras.optimizers.Adam(0.01),
+        loss=loss_class(),
+        jit_compile=jit_compile,
     )
     before = model.evaluate(features, labels, batch_size=32, verbose=0)
     history = model.fit(features, labels, batch_size=32, epochs=30, verbose=0)

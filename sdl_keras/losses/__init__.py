@@ -12,11 +12,11 @@ from sdl_keras.losses.weighted_supcon_loss import WeightedSupConLoss
 SDL = SimilarityDissimilarityLoss
 
 __all__ = [
+    "SDL",
     "ALLSupConLoss",
     "ANYSupConLoss",
     "JaccardSupConLoss",
     "MulSupConLoss",
-    "SDL",
     "SimilarityDissimilarityLoss",
     "SupConLoss",
     "WeightedSupConLoss",

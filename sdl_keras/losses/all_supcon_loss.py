@@ -29,7 +29,7 @@ class ALLSupConLoss(WeightedSupConLoss):
     >>> labels = [[1, 0, 1], [1, 0, 1], [0, 1, 0]]
     >>> embeddings = [[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]]
     >>> round(float(loss(labels, embeddings)), 4)
-    0.0203
+    0.0636
 
     Reference:
     - [Zhang & Wu, 2024](https://arxiv.org/abs/2401.01448) (baseline)

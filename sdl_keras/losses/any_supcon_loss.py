@@ -26,10 +26,10 @@ class ANYSupConLoss(WeightedSupConLoss):
     Examples:
 
     >>> loss = ANYSupConLoss(temperature=0.1)
-    >>> labels = [[1, 0, 1], [1, 0, 0], [0, 1, 0]]
-    >>> embeddings = [[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]]
+    >>> labels = [[1, 1, 0], [1, 0, 0], [1, 0, 1], [0, 0, 1]]
+    >>> embeddings = [[1.0, 0.0], [0.8, 0.6], [0.6, 0.8], [0.0, 1.0]]
     >>> round(float(loss(labels, embeddings)), 4)
-    0.3027
+    1.0501
 
     Reference:
     - [Zhang & Wu, 2024](https://arxiv.org/abs/2401.01448) (baseline)

@@ -30,10 +30,10 @@ class MulSupConLoss(WeightedSupConLoss):
     Examples:
 
     >>> loss = MulSupConLoss(temperature=0.1)
-    >>> labels = [[1, 0, 1], [1, 0, 0], [0, 1, 0]]
-    >>> embeddings = [[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]]
+    >>> labels = [[1, 1, 0], [1, 0, 0], [1, 0, 1], [0, 0, 1]]
+    >>> embeddings = [[1.0, 0.0], [0.8, 0.6], [0.6, 0.8], [0.0, 1.0]]
     >>> round(float(loss(labels, embeddings)), 4)
-    0.3027
+    1.0418
 
     Reference:
     - [Zhang & Wu, 2024](https://arxiv.org/abs/2401.01448)

@@ -32,10 +32,10 @@ class SimilarityDissimilarityLoss(WeightedSupConLoss):
     Examples:
 
     >>> loss = SimilarityDissimilarityLoss(temperature=0.1)
-    >>> labels = [[1, 0, 1], [1, 0, 0], [0, 1, 0]]
-    >>> embeddings = [[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]]
+    >>> labels = [[1, 1, 0], [1, 0, 0], [1, 0, 1], [0, 0, 1]]
+    >>> embeddings = [[1.0, 0.0], [0.8, 0.6], [0.6, 0.8], [0.0, 1.0]]
     >>> round(float(loss(labels, embeddings)), 4)
-    0.3027
+    0.3793
 
     Reference:
     - [Huang et al., 2024](https://arxiv.org/abs/2410.13439)

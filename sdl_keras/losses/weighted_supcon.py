@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-import keras
 from keras import ops
 
 from sdl_keras._checks import require, static_rank
@@ -20,9 +19,13 @@ def check_temperature(temperature) -> float:
     try:
         value = float(temperature)
     except (TypeError, ValueError):
-        raise ValueError(f"`temperature` must be a number; received {temperature!r}.")
+        raise ValueError(
+            f"`temperature` must be a number; received {temperature!r}."
+        ) from None
     if not math.isfinite(value) or value <= 0:
-        raise ValueError(f"`temperature` must be finite and > 0; received {temperature}.")
+        raise ValueError(
+            f"`temperature` must be finite and > 0; received {temperature}."
+        )
     return value
 
 

@@ -38,10 +38,10 @@ class WeightedSupConLoss(keras.losses.Loss):
     Examples:
 
     >>> loss = WeightedSupConLoss("jaccard", temperature=0.1)
-    >>> labels = [[1, 0, 1], [1, 0, 0], [0, 1, 0]]
-    >>> embeddings = [[1.0, 0.0], [0.8, 0.6], [0.0, 1.0]]
+    >>> labels = [[1, 1, 0], [1, 0, 0], [1, 0, 1], [0, 0, 1]]
+    >>> embeddings = [[1.0, 0.0], [0.8, 0.6], [0.6, 0.8], [0.0, 1.0]]
     >>> round(float(loss(labels, embeddings)), 4)
-    0.2338
+    0.4279
     """
 
     def __init__(

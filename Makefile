@@ -1,0 +1,27 @@
+# Set-up and the two main jobs. Each target installs what it needs into .venv.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: quickstart test lint bench
+
+$(BIN)/ready: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test,jax]"
+	# The Yeast data ships inside river; its own dependencies are not needed.
+	$(BIN)/pip install --quiet --no-deps river==0.26.1
+	touch $@
+
+quickstart: $(BIN)/ready
+	$(BIN)/python examples/quickstart.py
+
+lint: $(BIN)/ready
+	$(BIN)/ruff check .
+
+test: lint
+	$(BIN)/python -m pytest --doctest-modules sdl_keras tests
+	KERAS_BACKEND=jax $(BIN)/python -m pytest tests/test_relations.py tests/test_losses.py tests/test_training.py
+
+bench: $(BIN)/ready
+	$(BIN)/python benchmarks/bench_losses.py

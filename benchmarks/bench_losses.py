@@ -1,0 +1,217 @@
+"""Forward+backward time of every loss, side by side in one run, as ratios.
+
+    python benchmarks/bench_losses.py            # full table (a few minutes)
+    python benchmarks/bench_losses.py --quick    # smaller, for a smoke run
+
+Each round times every contender once, in turn, so machine noise hits all of
+them alike; the table reports medians over rounds. Labels at 8,922 follow a
+Zipf law with ~15 labels a sample, like MIMIC-III-full ICD codes. Peak memory is
+the peak resident set of a fresh process running one step at that batch size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import numpy as np
+import tensorflow as tf
+
+from sdl_keras import losses
+
+LOSSES = {
+    "ALL": losses.ALLSupConLoss,
+    "ANY": losses.ANYSupConLoss,
+    "Jaccard": losses.JaccardSupConLoss,
+    "MulSupCon": losses.MulSupConLoss,
+    "SDL": losses.SimilarityDissimilarityLoss,
+}
+CONFIGS = [(256, 128, 20), (1024, 128, 100), (1024, 128, 8922), (4096, 128, 100)]
+QUICK_CONFIGS = [(256, 128, 20), (512, 128, 100), (512, 128, 8922)]
+GIB = 1024**3
+
+
+def make_labels(rng, batch: int, num_labels: int) -> np.ndarray:
+    labels = np.zeros((batch, num_labels), "float32")
+    if num_labels > 1000:
+        frequency = 1.0 / np.arange(1, num_labels + 1)
+        frequency /= frequency.sum()
+        for row in labels:
+            row[rng.choice(num_labels, rng.integers(5, 26), False, frequency)] = 1.0
+    else:
+        for row in labels:
+            row[rng.choice(num_labels, rng.integers(1, 6), replace=False)] = 1.0
+    return labels
+
+
+def floor_step(labels, embeddings, temperature=0.07):
+    """The bare similarity matmul with its log-sum-exp: no labels at all."""
+    z = tf.math.l2_normalize(embeddings, axis=-1)
+    logits = tf.matmul(z, z, transpose_b=True) / temperature
+    return tf.reduce_mean(tf.reduce_logsumexp(logits, axis=1))
+
+
+def per_anchor_sdl(labels, embeddings, temperature=0.07):
+    """SDL written the straightforward way: one anchor at a time."""
+    z = tf.math.l2_normalize(embeddings, axis=-1)
+    sizes = tf.reduce_sum(labels, axis=1)
+    batch = tf.shape(z)[0]
+
+    def anchor_loss(i):
+        shared = tf.linalg.matvec(labels, labels[i])
+        weights = shared / sizes[i] / (1.0 + sizes - shared)
+        weights = tf.where((shared > 0) & (tf.range(batch) != i), weights, 0.0)
+        logits = tf.linalg.matvec(z, z[i]) / temperature
+        logits = tf.where(tf.range(batch) == i, -1e9, logits)
+        log_prob = logits - tf.reduce_logsumexp(logits)
+        count = tf.reduce_sum(tf.cast(weights > 0, tf.float32))
+        return tf.math.divide_no_nan(-tf.reduce_sum(weights * log_prob), count), count
+
+    anchor, count = tf.map_fn(
+        anchor_loss, tf.range(batch), fn_output_signature=(tf.float32, tf.float32)
+    )
+    return tf.math.divide_no_nan(
+        tf.reduce_sum(anchor), tf.reduce_sum(tf.cast(count > 0, tf.float32))
+    )
+
+
+def train_step(loss_fn):
+    @tf.function
+    def step(labels, embeddings):
+        with tf.GradientTape() as tape:
+            tape.watch(embeddings)
+            value = loss_fn(labels, embeddings)
+        return value, tape.gradient(value, embeddings)
+
+    return step
+
+
+def time_side_by_side(steps: dict, labels, embeddings, rounds: int) -> dict:
+    for step in steps.values():
+        for _ in range(2):
+            step(labels, embeddings)[1].numpy()
+    times = {name: [] for name in steps}
+    for _ in range(rounds):
+        for name, step in steps.items():
+            start = time.perf_counter()
+            step(labels, embeddings)[1].numpy()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def peak_memory(batch: int, dim: int, num_labels: int) -> float:
+    """Peak RSS in GiB of a fresh process running one SDL step."""
+    out = subprocess.run(
+        [
+            sys.executable,
+            __file__,
+            "--peak-child",
+            str(batch),
+            str(dim),
+            str(num_labels),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def run_peak_child(batch: int, dim: int, num_labels: int) -> None:
+    rng = np.random.default_rng(0)
+    labels = tf.constant(make_labels(rng, batch, num_labels))
+    embeddings = tf.constant(rng.normal(size=(batch, dim)).astype("float32"))
+    train_step(losses.SDL())(labels, embeddings)[1].numpy()
+    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / GIB)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--rounds", type=int, default=15)
+    parser.add_argument("--json", help="also write the results here")
+    args = parser.parse_args()
+    configs = QUICK_CONFIGS if args.quick else CONFIGS
+    rounds = 5 if args.quick else args.rounds
+    rng = np.random.default_rng(0)
+    results = {"machine": f"{os.cpu_count()} CPUs", "tensorflow": tf.__version__}
+    rows = []
+    for batch, dim, num_labels in configs:
+        labels = tf.constant(make_labels(rng, batch, num_labels))
+        embeddings = tf.constant(rng.normal(size=(batch, dim)).astype("float32"))
+        steps = {name: train_step(cls()) for name, cls in LOSSES.items()}
+        steps["floor"] = train_step(floor_step)
+        if batch <= 1024:
+            steps["per-anchor SDL"] = train_step(per_anchor_sdl)
+        times = time_side_by_side(steps, labels, embeddings, rounds)
+        rows.append(
+            {
+                "batch": batch,
+                "dim": dim,
+                "labels": num_labels,
+                "ms": {name: 1000 * seconds for name, seconds in times.items()},
+            }
+        )
+        print(
+            f"B={batch} D={dim} L={num_labels}: "
+            + ", ".join(f"{name} {1000 * t:.1f} ms" for name, t in times.items()),
+            flush=True,
+        )
+    results["rows"] = rows
+
+    print(
+        "\n| B | D | L | " + " | ".join(LOSSES) + " | floor | SDL/ANY | SDL/floor "
+        "| per-anchor/SDL |"
+    )
+    print("|---" * (len(LOSSES) + 8) + "|")
+    for row in rows:
+        ms = row["ms"]
+        per_anchor = ms.get("per-anchor SDL")
+        print(
+            f"| {row['batch']} | {row['dim']} | {row['labels']} | "
+            + " | ".join(f"{ms[name]:.1f}" for name in LOSSES)
+            + f" | {ms['floor']:.1f} | {ms['SDL'] / ms['ANY']:.2f} | "
+            f"{ms['SDL'] / ms['floor']:.2f} | "
+            + (f"{per_anchor / ms['SDL']:.1f}" if per_anchor else "-")
+            + " |"
+        )
+
+    by_labels = {(r["batch"], r["labels"]): r["ms"]["SDL"] for r in rows}
+    big_batch = configs[1][0]
+    if (big_batch, 8922) in by_labels and (big_batch, 100) in by_labels:
+        ratio = by_labels[(big_batch, 8922)] / by_labels[(big_batch, 100)]
+        results["sdl_8922_over_100"] = ratio
+        print(f"\nSDL at 8,922 labels / SDL at 100 labels (B={big_batch}): {ratio:.2f}")
+
+    if not args.quick:
+        sizes = [1024, 2048, 4096]
+        peaks = {b: peak_memory(b, 128, 100) for b in sizes}
+        # Resident memory grows as a + c·B² (the [B, B] matrices dominate).
+        c = (peaks[4096] - peaks[2048]) / (4096**2 - 2048**2)
+        a = peaks[4096] - c * 4096**2
+        largest = int(((8.0 - a) / c) ** 0.5)
+        results.update(peak_gib=peaks, largest_batch_8gib=largest)
+        print(
+            "\nPeak resident memory of one SDL step (GiB): "
+            + ", ".join(f"B={b}: {g:.2f}" for b, g in peaks.items())
+        )
+        print(f"Largest batch in 8 GiB (fitted a + c·B²): about {largest}")
+    if args.json:
+        with open(args.json, "w") as handle:
+            json.dump(results, handle, indent=2)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "--peak-child":
+        run_peak_child(*map(int, sys.argv[2:5]))
+    else:
+        main()
