@@ -193,12 +193,11 @@ def main() -> None:
         print(f"\nSDL at 8,922 labels / SDL at 100 labels (B={big_batch}): {ratio:.2f}")
 
     if not args.quick:
-        sizes = [1024, 2048, 4096]
+        sizes = [1024, 2048, 4096, 8192]
         peaks = {b: peak_memory(b, 128, 100) for b in sizes}
         # Resident memory grows as a + c·B² (the [B, B] matrices dominate).
-        c = (peaks[4096] - peaks[2048]) / (4096**2 - 2048**2)
-        a = peaks[4096] - c * 4096**2
-        largest = int(((8.0 - a) / c) ** 0.5)
+        c, a = np.polyfit(np.square(sizes, dtype="float64"), list(peaks.values()), 1)
+        largest = int(np.sqrt((8.0 - a) / c)) if c > 0 else None
         results.update(peak_gib=peaks, largest_batch_8gib=largest)
         print(
             "\nPeak resident memory of one SDL step (GiB): "
