@@ -137,20 +137,20 @@ class LabelSets:
         import tensorflow as tf
 
         rows, cols = self._nonzero
-        # Membership over the batch of each label present in it, [U, B], built
-        # from the non-zero entries: never a dense [L, B] transpose.
-        present, present_index = tf.unique(cols)
+        # Membership of each label over the batch, [L, B], scattered from the
+        # non-zero entries rather than transposed from the dense labels. (A
+        # compaction to the labels present would give XLA a dynamic shape.)
         members = tf.scatter_nd(
-            tf.stack([tf.cast(present_index, rows.dtype), rows], axis=1),
+            tf.stack([cols, rows], axis=1),
             tf.ones_like(rows, dtype="float32"),
             tf.stack(
                 [
-                    tf.size(present, out_type=rows.dtype),
+                    tf.cast(self._multi_hot.shape[1], rows.dtype),
                     tf.cast(self.batch_size, rows.dtype),
                 ]
             ),
         )
-        shared = tf.gather(members, present_index)
+        shared = tf.gather(members, cols)
         if per_label is not None:
             shared = shared * tf.gather(per_label(self._label_counts), cols)[:, None]
         return tf.math.unsorted_segment_sum(shared, rows, self.batch_size)
