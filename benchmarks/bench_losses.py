@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -131,7 +130,12 @@ def run_peak_child(batch: int, dim: int, num_labels: int) -> None:
     labels = tf.constant(make_labels(rng, batch, num_labels))
     embeddings = tf.constant(rng.normal(size=(batch, dim)).astype("float32"))
     train_step(losses.SDL())(labels, embeddings)[1].numpy()
-    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / GIB)
+    # VmHWM starts afresh at exec; ru_maxrss would carry the parent's peak.
+    with open("/proc/self/status") as status:
+        peak_kib = next(
+            int(line.split()[1]) for line in status if line.startswith("VmHWM")
+        )
+    print(peak_kib * 1024 / GIB)
 
 
 def main() -> None:
@@ -172,7 +176,7 @@ def main() -> None:
         "\n| B | D | L | " + " | ".join(LOSSES) + " | floor | SDL/ANY | SDL/floor "
         "| per-anchor/SDL |"
     )
-    print("|---" * (len(LOSSES) + 8) + "|")
+    print("|---" * (len(LOSSES) + 7) + "|")
     for row in rows:
         ms = row["ms"]
         per_anchor = ms.get("per-anchor SDL")
