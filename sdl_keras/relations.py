@@ -13,8 +13,9 @@ Notation: an anchor has label set S, another sample (or view) has label set T.
 A sample without labels is disjoint from everything, itself included.
 
 Labels are either multi-hot `[B, L]` (0/1) or integer class ids `[B]`
-(non-negative). Everything here is computed from pair counts, never from a
-`[B, B, L]` tensor; with many labels (L ≥ 1024) on TensorFlow the shared-label
+(non-negative). Anchors are compared with a contrast set: the batch itself, or
+the batch gathered from every replica, or a queue of past keys. Everything here
+is computed from pair counts, never from a `[B, B, L]` tensor; with many labels (L ≥ 1024) on TensorFlow the shared-label
 counts come from the non-zero entries alone, so they cost O(nnz · B) instead of
 O(B² · L).
 """
@@ -50,14 +51,11 @@ def _use_sparse_counts(num_labels: int | None) -> bool:
 
 
 class LabelSets:
-    """The validated labels of one batch, with the counts every scheme needs.
+    """The validated labels of one set of samples.
 
     Args:
-        y_true: multi-hot labels `[B, L]` with values 0/1, or integer class ids
-            `[B]` (values ≥ 0, one label per sample).
-
-    Per-label functions below receive each label's count in the batch (the
-    number of samples carrying it) and return a value per label.
+        y_true: multi-hot labels `[N, L]` with values 0/1, or integer class ids
+            `[N]` (values ≥ 0, one label per sample).
     """
 
     def __init__(self, y_true) -> None:
@@ -65,9 +63,9 @@ class LabelSets:
         rank = static_rank(labels, "y_true", (1, 2))
         labels = ops.cast(labels, "float32")
         self.batch_size = ops.shape(labels)[0]
-        self._class_ids = None
-        self._multi_hot = None
-        self._nonzero = None
+        self.class_ids = None
+        self.multi_hot = None
+        self.nonzero = None
         if rank == 1:
             require(
                 ops.all(
@@ -76,11 +74,11 @@ class LabelSets:
                 "`y_true` of rank 1 holds class ids and must be non-negative "
                 "integers (for multi-hot labels pass shape [B, L]).",
             )
-            self._class_ids = labels
-            same = ops.cast(ops.equal(labels[:, None], labels[None, :]), "float32")
-            self._same_class = same
-            self._class_counts = ops.sum(same, axis=1)
-        elif _use_sparse_counts(labels.shape[1]):
+            self.class_ids = labels
+            self.sizes = ops.ones_like(labels)
+            return
+        self.multi_hot = labels
+        if _use_sparse_counts(labels.shape[1]):
             import tensorflow as tf
 
             nonzero = tf.where(tf.not_equal(labels, 0.0))
@@ -88,12 +86,11 @@ class LabelSets:
                 ops.all(ops.equal(tf.gather_nd(labels, nonzero), 1.0)),
                 "`y_true` must be multi-hot: every value 0 or 1.",
             )
-            self._multi_hot = labels
-            self._nonzero = (nonzero[:, 0], nonzero[:, 1])
-            self._label_counts = tf.math.unsorted_segment_sum(
+            self.nonzero = (nonzero[:, 0], nonzero[:, 1])
+            self.sizes = tf.math.unsorted_segment_sum(
                 tf.ones_like(nonzero[:, 0], dtype="float32"),
-                nonzero[:, 1],
-                labels.shape[1],
+                nonzero[:, 0],
+                self.batch_size,
             )
         else:
             require(
@@ -101,88 +98,149 @@ class LabelSets:
                 "`y_true` must be multi-hot: every value 0 or 1 (for integer "
                 "class ids pass shape [B]).",
             )
-            self._multi_hot = labels
-            self._label_counts = ops.sum(labels, axis=0)
-        self.sizes = self.sum_over_labels(ops.ones_like)
+            self.sizes = ops.sum(labels, axis=1)
+
+    @property
+    def num_labels(self) -> int | None:
+        return None if self.multi_hot is None else self.multi_hot.shape[1]
+
+
+class LabelPairs:
+    """Label counts between anchors and the samples they are contrasted with.
+
+    Args:
+        anchors: `LabelSets` of the anchor samples.
+        others: `LabelSets` of the contrast samples (`anchors` itself for an
+            in-batch loss; the gathered global batch or a queue otherwise).
+        multiplicity: `[M]` number of embeddings each contrast sample brings
+            (its views; 0 for an empty queue slot).
+        includes_self: whether each anchor's own embedding is among the
+            contrast embeddings (then it is not its own positive).
+
+    Per-label functions receive each label's count over the contrast
+    embeddings (self included) and return a value per label.
+    """
+
+    def __init__(
+        self,
+        anchors: LabelSets,
+        others: LabelSets,
+        multiplicity,
+        includes_self: bool,
+    ) -> None:
+        if (anchors.class_ids is None) != (others.class_ids is None):
+            raise ValueError(
+                "Anchor and contrast labels must both be multi-hot or both be "
+                "class ids."
+            )
+        if anchors.num_labels != others.num_labels:
+            raise ValueError(
+                "Anchor and contrast labels must have the same number of labels; "
+                f"received {anchors.num_labels} and {others.num_labels}."
+            )
+        self.anchors = anchors
+        self.others = others
+        self.includes_self = includes_self
+        multiplicity = ops.cast(multiplicity, "float32")
+        if anchors.class_ids is not None:
+            self._same_class = ops.cast(
+                ops.equal(anchors.class_ids[:, None], others.class_ids[None, :]),
+                "float32",
+            )
+            # Each anchor carries one label; its count is all the model needs.
+            self._anchor_label_counts = ops.matmul(self._same_class, multiplicity)
+        elif others.nonzero is not None:
+            rows, cols = others.nonzero
+            self._label_counts = ops.segment_sum(
+                ops.take(multiplicity, rows), cols, num_segments=others.num_labels
+            )
+        else:
+            self._label_counts = ops.matmul(multiplicity, others.multi_hot)
 
     def sum_over_labels(self, per_label: Callable) -> keras.KerasTensor:
-        """`[B]`: for each sample, the sum of `per_label(count)` over its labels."""
-        if self._class_ids is not None:
-            return per_label(self._class_counts)
+        """`[N]`: for each anchor, the sum of `per_label(count)` over its labels."""
+        if self.anchors.class_ids is not None:
+            return per_label(self._anchor_label_counts)
         values = per_label(self._label_counts)
-        if self._nonzero is not None:
-            rows, cols = self._nonzero
+        if self.anchors.nonzero is not None:
+            rows, cols = self.anchors.nonzero
             return ops.segment_sum(
-                ops.take(values, cols), rows, num_segments=self.batch_size
+                ops.take(values, cols), rows, num_segments=self.anchors.batch_size
             )
-        return ops.matmul(self._multi_hot, values)
+        return ops.matmul(self.anchors.multi_hot, values)
 
     def sum_over_shared_labels(
         self, per_label: Callable | None = None
     ) -> keras.KerasTensor:
-        """`[B, B]`: for each pair, the sum of `per_label(count)` over the labels
+        """`[N, M]`: for each pair, the sum of `per_label(count)` over the labels
         both samples carry; with no function, the size of the intersection."""
-        if self._class_ids is not None:
+        if self.anchors.class_ids is not None:
             if per_label is None:
                 return self._same_class
-            return self._same_class * per_label(self._class_counts)[:, None]
-        if self._nonzero is not None:
+            return self._same_class * per_label(self._anchor_label_counts)[:, None]
+        if self.anchors.nonzero is not None and self.others.nonzero is not None:
             return self._sparse_shared(per_label)
-        left = self._multi_hot
+        left = self.anchors.multi_hot
         if per_label is not None:
             left = left * per_label(self._label_counts)[None, :]
-        return ops.matmul(left, ops.transpose(self._multi_hot))
+        return ops.matmul(left, ops.transpose(self.others.multi_hot))
 
     def _sparse_shared(self, per_label: Callable | None) -> keras.KerasTensor:
         import tensorflow as tf
 
-        rows, cols = self._nonzero
-        # Membership of each label over the batch, [L, B], scattered from the
-        # non-zero entries rather than transposed from the dense labels. (A
-        # compaction to the labels present would give XLA a dynamic shape.)
+        rows, cols = self.anchors.nonzero
+        other_rows, other_cols = self.others.nonzero
+        # Membership of each label over the contrast samples, [L, M], scattered
+        # from the non-zero entries rather than transposed from the dense
+        # labels. (A compaction to the labels present would give XLA a dynamic
+        # shape.)
         members = tf.scatter_nd(
-            tf.stack([cols, rows], axis=1),
-            tf.ones_like(rows, dtype="float32"),
+            tf.stack([other_cols, other_rows], axis=1),
+            tf.ones_like(other_rows, dtype="float32"),
             tf.stack(
                 [
-                    tf.cast(self._multi_hot.shape[1], rows.dtype),
-                    tf.cast(self.batch_size, rows.dtype),
+                    tf.cast(self.others.num_labels, other_rows.dtype),
+                    tf.cast(self.others.batch_size, other_rows.dtype),
                 ]
             ),
         )
         shared = tf.gather(members, cols)
         if per_label is not None:
             shared = shared * tf.gather(per_label(self._label_counts), cols)[:, None]
-        return tf.math.unsorted_segment_sum(shared, rows, self.batch_size)
+        return tf.math.unsorted_segment_sum(shared, rows, self.anchors.batch_size)
 
 
 @dataclasses.dataclass(frozen=True)
 class PairStatistics:
-    """What a weight function sees: pair counts of one batch.
+    """What a weight function sees: pair counts between anchors and others.
 
     Attributes:
-        intersection: `[B, B]`, |S ∩ T| for anchor row and other column.
-        anchor_size: `[B, 1]`, |S|.
-        other_size: `[1, B]`, |T|.
-        num_views: views per sample in the loss (each view is an anchor).
-        labels: the `LabelSets`, for weights that need per-label counts.
+        intersection: `[N, M]`, |S ∩ T| for anchor row and other column.
+        anchor_size: `[N, 1]`, |S|.
+        other_size: `[1, M]`, |T|.
+        pairs: the `LabelPairs`, for weights that need per-label counts.
     """
 
     intersection: keras.KerasTensor
     anchor_size: keras.KerasTensor
     other_size: keras.KerasTensor
-    num_views: int
-    labels: LabelSets
+    pairs: LabelPairs
 
     @classmethod
     def from_labels(cls, y_true, num_views: int = 1) -> PairStatistics:
+        """Statistics of a batch against itself, each sample with `num_views`
+        embeddings."""
         labels = y_true if isinstance(y_true, LabelSets) else LabelSets(y_true)
+        multiplicity = float(num_views) * ops.ones_like(labels.sizes)
+        return cls.between(LabelPairs(labels, labels, multiplicity, True))
+
+    @classmethod
+    def between(cls, pairs: LabelPairs) -> PairStatistics:
         return cls(
-            intersection=labels.sum_over_shared_labels(),
-            anchor_size=labels.sizes[:, None],
-            other_size=labels.sizes[None, :],
-            num_views=num_views,
-            labels=labels,
+            intersection=pairs.sum_over_shared_labels(),
+            anchor_size=pairs.anchors.sizes[:, None],
+            other_size=pairs.others.sizes[None, :],
+            pairs=pairs,
         )
 
     @property
@@ -239,7 +297,7 @@ def _on_positives(stats: PairStatistics, weights) -> keras.KerasTensor:
 
 def _supcon_weights(stats: PairStatistics) -> keras.KerasTensor:
     require(
-        ops.all(stats.labels.sizes <= 1.0),
+        ops.all(stats.pairs.anchors.sizes <= 1.0),
         "SupConLoss is single-label: a sample carries more than one label; "
         "use a multi-label loss such as SimilarityDissimilarityLoss.",
     )
@@ -269,20 +327,20 @@ def _sdl_weights(stats: PairStatistics) -> keras.KerasTensor:
 
 def _mulsupcon_weights(stats: PairStatistics) -> keras.KerasTensor:
     # One label-anchor per (sample, label j): its positives are the other
-    # anchors carrying j, V·N_j − 1 of them; a label-anchor without positives
-    # is dropped. The label-anchors share one softmax, so they fold into one
+    # contrast embeddings carrying j; a label-anchor without positives is
+    # dropped. The label-anchors share one softmax, so they fold into one
     # weight per pair, averaged over the anchor's kept labels.
-    views = float(stats.num_views)
+    own_embedding = 1.0 if stats.pairs.includes_self else 0.0
 
     def inverse_positives(counts):
-        positives = views * counts - 1.0
+        positives = counts - own_embedding
         return ops.where(positives > 0.5, 1.0 / ops.maximum(positives, 1.0), 0.0)
 
     def has_positive(counts):
-        return ops.cast(views * counts - 1.0 > 0.5, "float32")
+        return ops.cast(counts - own_embedding > 0.5, "float32")
 
-    per_pair = stats.labels.sum_over_shared_labels(inverse_positives)
-    kept_labels = stats.labels.sum_over_labels(has_positive)[:, None]
+    per_pair = stats.pairs.sum_over_shared_labels(inverse_positives)
+    kept_labels = stats.pairs.sum_over_labels(has_positive)[:, None]
     return ops.divide_no_nan(per_pair, kept_labels)
 
 
@@ -291,7 +349,7 @@ class WeightScheme:
     """How a loss weighs its positive pairs.
 
     Attributes:
-        weights: maps `PairStatistics` to the `[B, B]` pair weights; a pair is
+        weights: maps `PairStatistics` to the `[N, M]` pair weights; a pair is
             a positive exactly where its weight is > 0.
         mean_over_positives: divide each anchor's weighted sum by its number
             of positives (SupCon's L_out); `False` when the weights already

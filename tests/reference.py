@@ -38,47 +38,53 @@ def pair_weight(anchor: frozenset, other: frozenset, scheme: str) -> float:
     raise KeyError(scheme)
 
 
-def reference_loss(y_true, y_pred, scheme: str, temperature: float):
-    """Per-sample losses [B] and the mask of samples with a positive."""
+def reference_loss(y_true, y_pred, scheme: str, temperature: float, queue=None):
+    """Per-sample losses [B] and the mask of samples with a positive.
+
+    `queue`: optional `(labels, embeddings [Q, D])`, extra contrast entries
+    that are never anchors."""
     sets = label_sets(y_true)
-    z = np.asarray(y_pred, dtype=np.float64)
+    z = _unit(np.asarray(y_pred, dtype=np.float64))
     if z.ndim == 2:
         z = z[:, None, :]
-    z = z / np.linalg.norm(z, axis=-1, keepdims=True)
     batch, views, _ = z.shape
     anchors = [(i, v) for i in range(batch) for v in range(views)]
+    entries = [(sets[i], z[i, v], (i, v)) for i, v in anchors]
+    if queue is not None:
+        queue_z = _unit(np.asarray(queue[1], dtype=np.float64))
+        entries += [(s, q, None) for s, q in zip(label_sets(queue[0]), queue_z)]
     losses = np.zeros(batch)
     counted = np.zeros(batch)
     for i, v in anchors:
-        others = [(p, u) for p, u in anchors if (p, u) != (i, v)]
-        logits = {o: z[i, v] @ z[o[0], o[1]] / temperature for o in others}
-        log_denominator = np.log(sum(np.exp(x) for x in logits.values()))
-
-        def log_prob(other, logits=logits, log_denominator=log_denominator):
-            return logits[other] - log_denominator
-
+        others = [(s, q) for s, q, key in entries if key != (i, v)]
+        logits = np.array([z[i, v] @ q / temperature for _, q in others])
+        log_prob = logits - np.log(np.exp(logits).sum())
         if scheme == "mulsupcon":
             label_losses = []
             for label in sorted(sets[i]):
-                positives = [o for o in others if label in sets[o[0]]]
+                positives = [k for k, (s, _) in enumerate(others) if label in s]
                 if positives:
-                    label_losses.append(
-                        -sum(log_prob(o) for o in positives) / len(positives)
-                    )
+                    label_losses.append(-log_prob[positives].sum() / len(positives))
             if not label_losses:
                 continue
             anchor_loss = sum(label_losses) / len(label_losses)
         else:
-            weighted = [(pair_weight(sets[i], sets[o[0]], scheme), o) for o in others]
-            positives = [(w, o) for w, o in weighted if w > 0]
+            weighted = [
+                (pair_weight(sets[i], s, scheme), k) for k, (s, _) in enumerate(others)
+            ]
+            positives = [(w, k) for w, k in weighted if w > 0]
             if not positives:
                 continue
-            anchor_loss = -sum(w * log_prob(o) for w, o in positives) / len(positives)
+            anchor_loss = -sum(w * log_prob[k] for w, k in positives) / len(positives)
         losses[i] += anchor_loss
         counted[i] += 1
     has_positive = counted > 0
     losses[has_positive] /= counted[has_positive]
     return losses, has_positive
+
+
+def _unit(z):
+    return z / np.linalg.norm(z, axis=-1, keepdims=True)
 
 
 def reference_mean(y_true, y_pred, scheme: str, temperature: float) -> float:

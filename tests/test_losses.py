@@ -6,6 +6,7 @@ import pytest
 from keras import ops
 
 from sdl_keras import losses
+from sdl_keras.losses.weighted_supcon import weighted_supcon_loss
 from tests.conftest import gradient, random_multi_hot
 from tests.reference import reference_loss, reference_mean
 
@@ -267,3 +268,75 @@ def test_custom_scheme_round_trip(rng):
         float(loss(labels, embeddings))
     )
     assert losses.SDL is losses.SimilarityDissimilarityLoss
+
+
+@pytest.mark.parametrize("scheme", MULTI_LABEL)
+def test_queue_contrast_matches_reference(rng, scheme):
+    labels, embeddings = case(rng, 8, 6, 2, 0.3, 1)
+    queue_labels = random_multi_hot(rng, 10, 6, 0.3, empty_rows=1)
+    queue = rng.normal(size=(10, 5)).astype("float32")
+    filled = np.arange(10) < 7
+    # Rows are sample-major, as the loss flattens its views.
+    rows = embeddings.reshape(16, 5)
+    losses, has_positive = weighted_supcon_loss(
+        labels,
+        embeddings,
+        scheme,
+        0.1,
+        contrast_labels=np.concatenate([np.repeat(labels, 2, 0), queue_labels]),
+        contrast_embeddings=np.concatenate([rows, queue]),
+        contrast_mask=np.concatenate([np.ones(16, bool), filled]),
+        self_offset=0,
+    )
+    expected, expected_mask = reference_loss(
+        labels, embeddings, scheme, 0.1, queue=(queue_labels[:7], queue[:7])
+    )
+    np.testing.assert_allclose(numpy(losses), expected, rtol=2e-5, atol=1e-5)
+    np.testing.assert_array_equal(numpy(has_positive), expected_mask)
+
+
+@pytest.mark.parametrize("scheme", ["sdl", "mulsupcon", "supcon"])
+def test_shards_against_the_gathered_batch_equal_the_full_batch(rng, scheme):
+    labels, embeddings = case(rng, 12, 5, 2, 0.3, 1)
+    if scheme == "supcon":
+        labels = rng.integers(0, 3, size=12)
+    full, _ = weighted_supcon_loss(labels, embeddings, scheme, 0.2)
+    for shard in range(3):
+        rows = slice(4 * shard, 4 * shard + 4)
+        local, _ = weighted_supcon_loss(
+            labels[rows],
+            embeddings[rows],
+            scheme,
+            0.2,
+            contrast_labels=labels,
+            contrast_embeddings=embeddings,
+            self_offset=4 * shard * 2,
+        )
+        np.testing.assert_allclose(numpy(local), numpy(full)[rows], rtol=1e-5)
+
+
+def test_contrast_set_errors(rng):
+    labels, embeddings = case(rng, 4, 3, 1, 0.5, 0)
+    with pytest.raises(ValueError, match="needs `contrast_embeddings`"):
+        weighted_supcon_loss(labels, embeddings, contrast_labels=labels)
+    with pytest.raises(ValueError, match="same size"):
+        weighted_supcon_loss(
+            labels,
+            embeddings,
+            contrast_labels=labels,
+            contrast_embeddings=embeddings[:, :3],
+        )
+    with pytest.raises(ValueError, match="same number of labels"):
+        weighted_supcon_loss(
+            labels,
+            embeddings,
+            contrast_labels=labels[:, :2],
+            contrast_embeddings=embeddings,
+        )
+    with pytest.raises(ValueError, match="same batch size"):
+        weighted_supcon_loss(
+            labels,
+            embeddings,
+            contrast_labels=labels[:3],
+            contrast_embeddings=embeddings,
+        )

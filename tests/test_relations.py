@@ -111,13 +111,14 @@ def test_many_labels_use_sparse_counts_with_the_same_result(rng, tensorflow_back
     num_labels = relations.SPARSE_MIN_LABELS + 76
     labels = random_multi_hot(rng, 32, num_labels, 8 / num_labels, empty_rows=1)
     label_sets_ = relations.LabelSets(labels)
-    assert label_sets_._nonzero is not None
+    assert label_sets_.nonzero is not None
+    pairs = relations.LabelPairs(label_sets_, label_sets_, np.ones(32), True)
     np.testing.assert_allclose(
-        ops.convert_to_numpy(label_sets_.sum_over_shared_labels()), labels @ labels.T
+        ops.convert_to_numpy(pairs.sum_over_shared_labels()), labels @ labels.T
     )
     counts = labels.sum(0)
     np.testing.assert_allclose(
-        ops.convert_to_numpy(label_sets_.sum_over_shared_labels(lambda n: n)),
+        ops.convert_to_numpy(pairs.sum_over_shared_labels(lambda n: n)),
         (labels * counts) @ labels.T,
         rtol=1e-6,
     )

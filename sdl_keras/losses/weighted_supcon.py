@@ -8,11 +8,13 @@ from collections.abc import Callable
 from keras import ops
 
 from sdl_keras._checks import require, static_rank
-from sdl_keras.relations import LabelSets, PairStatistics, WeightScheme, get_scheme
+from sdl_keras.relations import LabelPairs, LabelSets, PairStatistics, WeightScheme
+from sdl_keras.relations import get_scheme
 
-# Added to each anchor's own logit: far below any real logit (|z·z/τ| ≤ 1/τ),
-# yet finite so that masked terms keep finite gradients.
-_SELF_LOGIT_OFFSET = 1e9
+# Added to masked logits (each anchor's own, empty queue slots): far below any
+# real logit (|z·z/τ| ≤ 1/τ), yet finite so that masked terms keep finite
+# gradients.
+_MASKED_LOGIT_OFFSET = 1e9
 
 
 def check_temperature(temperature) -> float:
@@ -34,6 +36,10 @@ def weighted_supcon_loss(
     y_pred,
     scheme: str | Callable | WeightScheme = "sdl",
     temperature: float = 0.07,
+    contrast_labels=None,
+    contrast_embeddings=None,
+    contrast_mask=None,
+    self_offset=None,
 ):
     """Per-sample weighted SupCon loss (L_out form) and which samples count.
 
@@ -43,8 +49,10 @@ def weighted_supcon_loss(
         L_i = -(1/|P(i)|) Σ_{p∈P(i)} w(i,p) · log softmax_{a∈A(i)}(z_i·z_a/τ)_p
 
     (MulSupCon's scheme drops the 1/|P(i)|). With several views every view is
-    an anchor and the other views of its sample are positives (weight of the
-    diagonal of `pair_weights`). The math runs in float32.
+    an anchor and the other views of its sample are positives. The contrast
+    set is the batch itself unless given: the global batch under a
+    distribution strategy, or a batch plus a queue of keys. The math runs in
+    float32.
 
     Args:
         y_true: multi-hot `[B, L]` (0/1) or class ids `[B]`.
@@ -52,6 +60,16 @@ def weighted_supcon_loss(
         scheme: a name from `sdl_keras.relations.SCHEMES`, a weight function
             of `PairStatistics`, or a `WeightScheme`.
         temperature: τ > 0.
+        contrast_labels: labels `[M, L]` or `[M]` of the contrast set; with
+            `contrast_embeddings`, `[M, D]` or `[M, W, D]`. Defaults to the
+            anchors themselves.
+        contrast_mask: optional bool `[M]`, `False` for contrast entries to
+            ignore (empty queue slots).
+        self_offset: index, among the flattened contrast embeddings, of the
+            first anchor embedding; the anchors' embeddings follow in
+            sample-major order there and are excluded as their own contrast.
+            `None` when the anchors are not in the contrast set. Ignored
+            without a contrast set.
 
     Returns:
         `(losses, has_positive)`: float32 `[B]`, the mean over each sample's
@@ -59,34 +77,57 @@ def weighted_supcon_loss(
     """
     temperature = check_temperature(temperature)
     scheme = get_scheme(scheme)
-    embeddings = ops.cast(ops.convert_to_tensor(y_pred), "float32")
-    if static_rank(embeddings, "y_pred", (2, 3)) == 2:
-        embeddings = embeddings[:, None, :]
-    labels = LabelSets(y_true)
-    _check_batch_sizes(y_true, y_pred, labels, embeddings)
-    require(
-        ops.all(ops.isfinite(embeddings)),
-        "`y_pred` holds NaN or Inf embeddings.",
-    )
-    num_views, dim = embeddings.shape[1], embeddings.shape[2]
-    if num_views is None or dim is None:
+    anchors = LabelSets(y_true)
+    anchor_embeddings = _embeddings(y_pred, "y_pred")
+    _check_batch_sizes(y_true, y_pred, anchors, anchor_embeddings, "y_true", "y_pred")
+    if contrast_embeddings is None:
+        if contrast_labels is not None:
+            raise ValueError("`contrast_labels` needs `contrast_embeddings`.")
+        others, other_embeddings, self_offset = anchors, anchor_embeddings, 0
+    else:
+        if contrast_labels is None:
+            raise ValueError("`contrast_embeddings` needs `contrast_labels`.")
+        others = LabelSets(contrast_labels)
+        other_embeddings = _embeddings(contrast_embeddings, "contrast_embeddings")
+        _check_batch_sizes(
+            contrast_labels,
+            contrast_embeddings,
+            others,
+            other_embeddings,
+            "contrast_labels",
+            "contrast_embeddings",
+        )
+    num_views, dim = anchor_embeddings.shape[1], anchor_embeddings.shape[2]
+    other_views = other_embeddings.shape[1]
+    if other_embeddings.shape[2] != dim:
         raise ValueError(
-            "`y_pred` needs static views and feature axes; received shape "
-            f"{tuple(embeddings.shape)}."
+            "Anchor and contrast embeddings must have the same size; received "
+            f"{dim} and {other_embeddings.shape[2]}."
         )
 
-    stats = PairStatistics.from_labels(labels, num_views)
-    weights = ops.stop_gradient(scheme.weights(stats))
-    weights = ops.repeat(ops.repeat(weights, num_views, axis=0), num_views, axis=1)
+    valid = ops.ones_like(others.sizes)
+    if contrast_mask is not None:
+        valid = ops.cast(ops.convert_to_tensor(contrast_mask), "float32")
+    pairs = LabelPairs(
+        anchors, others, float(other_views) * valid, self_offset is not None
+    )
+    weights = ops.stop_gradient(scheme.weights(PairStatistics.between(pairs)))
+    weights = weights * valid[None, :]
+    weights = ops.repeat(ops.repeat(weights, num_views, 0), other_views, 1)
 
-    # Anchors are sample-major: row i·V + v is view v of sample i.
-    z = ops.normalize(ops.reshape(embeddings, (-1, dim)), axis=-1, epsilon=1e-12)
-    not_self = 1.0 - ops.eye(ops.shape(z)[0], dtype="float32")
-    logits = ops.matmul(z, ops.transpose(z)) / temperature
-    logits = logits - (1.0 - not_self) * _SELF_LOGIT_OFFSET
+    # Embeddings are sample-major: row i·V + v is view v of sample i.
+    z = _normalize(anchor_embeddings, dim)
+    z_others = _normalize(other_embeddings, dim)
+    num_anchors, num_others = ops.shape(z)[0], ops.shape(z_others)[0]
+    masked = ops.repeat(1.0 - valid, other_views)[None, :]
+    if self_offset is not None:
+        own_rows = ops.arange(num_anchors) + ops.cast(self_offset, "int32")
+        masked = masked + ops.one_hot(own_rows, num_others, dtype="float32")
+    logits = ops.matmul(z, ops.transpose(z_others)) / temperature
+    logits = logits - masked * _MASKED_LOGIT_OFFSET
     log_prob = logits - ops.logsumexp(logits, axis=1, keepdims=True)
 
-    weights = weights * not_self
+    weights = weights * (1.0 - ops.minimum(masked, 1.0))
     num_positives = ops.sum(ops.cast(weights > 0.0, "float32"), axis=1)
     anchor_loss = -ops.sum(weights * log_prob, axis=1)
     if scheme.mean_over_positives:
@@ -100,13 +141,36 @@ def weighted_supcon_loss(
     return losses, counted > 0.0
 
 
-def _check_batch_sizes(y_true, y_pred, labels: LabelSets, embeddings) -> None:
-    label_batch = ops.convert_to_tensor(y_true).shape[0]
+def _embeddings(values, name: str):
+    """`[N, V, D]` float32 with static views and features, checked finite."""
+    embeddings = ops.cast(ops.convert_to_tensor(values), "float32")
+    if static_rank(embeddings, name, (2, 3)) == 2:
+        embeddings = embeddings[:, None, :]
+    if embeddings.shape[1] is None or embeddings.shape[2] is None:
+        raise ValueError(
+            f"`{name}` needs static views and feature axes; received shape "
+            f"{tuple(embeddings.shape)}."
+        )
+    require(
+        ops.all(ops.isfinite(embeddings)),
+        f"`{name}` holds NaN or Inf embeddings.",
+    )
+    return embeddings
+
+
+def _normalize(embeddings, dim: int):
+    return ops.normalize(ops.reshape(embeddings, (-1, dim)), axis=-1, epsilon=1e-12)
+
+
+def _check_batch_sizes(
+    labels_in, embeddings_in, labels: LabelSets, embeddings, label_name, name
+) -> None:
+    label_batch = ops.convert_to_tensor(labels_in).shape[0]
     embedding_batch = embeddings.shape[0]
     message = (
-        "`y_true` and `y_pred` must have the same batch size; received "
-        f"shapes {tuple(ops.convert_to_tensor(y_true).shape)} and "
-        f"{tuple(ops.convert_to_tensor(y_pred).shape)}."
+        f"`{label_name}` and `{name}` must have the same batch size; received "
+        f"shapes {tuple(ops.convert_to_tensor(labels_in).shape)} and "
+        f"{tuple(ops.convert_to_tensor(embeddings_in).shape)}."
     )
     if label_batch is not None and embedding_batch is not None:
         if label_batch != embedding_batch:
