@@ -15,9 +15,9 @@ A sample without labels is disjoint from everything, itself included.
 Labels are either multi-hot `[B, L]` (0/1) or integer class ids `[B]`
 (non-negative). Anchors are compared with a contrast set: the batch itself, or
 the batch gathered from every replica, or a queue of past keys. Everything here
-is computed from pair counts, never from a `[B, B, L]` tensor; with many labels (L ≥ 1024) on TensorFlow the shared-label
-counts come from the non-zero entries alone, so they cost O(nnz · B) instead of
-O(B² · L).
+is computed from pair counts, never from a `[B, B, L]` tensor; with many labels
+(L ≥ 1024) on TensorFlow the shared-label counts come from the non-zero entries
+alone, so they cost O(nnz · B) instead of O(B² · L).
 """
 
 from __future__ import annotations

@@ -52,7 +52,9 @@ def reference_loss(y_true, y_pred, scheme: str, temperature: float, queue=None):
     entries = [(sets[i], z[i, v], (i, v)) for i, v in anchors]
     if queue is not None:
         queue_z = _unit(np.asarray(queue[1], dtype=np.float64))
-        entries += [(s, q, None) for s, q in zip(label_sets(queue[0]), queue_z)]
+        entries += [
+            (s, q, None) for s, q in zip(label_sets(queue[0]), queue_z, strict=True)
+        ]
     losses = np.zeros(batch)
     counted = np.zeros(batch)
     for i, v in anchors:

@@ -8,8 +8,13 @@ from collections.abc import Callable
 from keras import ops
 
 from sdl_keras._checks import require, static_rank
-from sdl_keras.relations import LabelPairs, LabelSets, PairStatistics, WeightScheme
-from sdl_keras.relations import get_scheme
+from sdl_keras.relations import (
+    LabelPairs,
+    LabelSets,
+    PairStatistics,
+    WeightScheme,
+    get_scheme,
+)
 
 # Added to masked logits (each anchor's own, empty queue slots): far below any
 # real logit (|z·z/τ| ≤ 1/τ), yet finite so that masked terms keep finite
