@@ -1,0 +1,6 @@
+"""Models: contrastive pre-training and the multi-label classifier."""
+
+from sdl_keras.models.contrastive_model import ContrastiveModel
+from sdl_keras.models.projection_head import ProjectionHead
+
+__all__ = ["ContrastiveModel", "ProjectionHead"]
