@@ -1,0 +1,33 @@
+"""Multi-label metrics: NumPy functions for evaluation, Keras metrics for fit.
+
+For `fit`, Keras core already has `keras.metrics.F1Score(average="micro")`,
+`keras.metrics.AUC(multi_label=True)` and, as a thresholded estimate of macro
+mAP, `keras.metrics.AUC(curve="PR", multi_label=True)`; `PrecisionAtK` adds
+the ranking metric they lack.
+"""
+
+from sdl_keras.metrics.multilabel import (
+    BANDS,
+    average_precision,
+    best_threshold,
+    f1,
+    frequency_bands,
+    mean_average_precision,
+    multilabel_report,
+    precision_at_k,
+    roc_auc,
+)
+from sdl_keras.metrics.precision_at_k_metric import PrecisionAtK
+
+__all__ = [
+    "BANDS",
+    "PrecisionAtK",
+    "average_precision",
+    "best_threshold",
+    "f1",
+    "frequency_bands",
+    "mean_average_precision",
+    "multilabel_report",
+    "precision_at_k",
+    "roc_auc",
+]

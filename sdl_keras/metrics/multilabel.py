@@ -1,0 +1,263 @@
+"""Multi-label evaluation in NumPy: F1, ROC-AUC, precision@k, mAP, bands.
+
+Conventions (each matches scikit-learn where it has the metric):
+- F1: micro pools the counts of every label; macro averages per-label F1,
+  with F1 = 0 for a label that is neither present nor predicted
+  (`f1_score(..., zero_division=0)`).
+- ROC-AUC and average precision are undefined for a label without positives
+  (or, for AUC, without negatives); such labels are left out of the macro
+  mean and counted in the report.
+- precision@k averages |top-k ∩ true| / k over every sample.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+BANDS = ("head", "medium", "tail")
+
+
+def _labels(y_true, name: str = "y_true") -> np.ndarray:
+    y = np.asarray(y_true, dtype="float64")
+    if y.ndim != 2:
+        raise ValueError(f"`{name}` must be [N, L]; received shape {y.shape}.")
+    if not np.isin(y, (0.0, 1.0)).all():
+        raise ValueError(f"`{name}` must be multi-hot: every value 0 or 1.")
+    return y.astype(bool)
+
+
+def _scores(y_score, shape: tuple[int, ...], name: str = "y_score") -> np.ndarray:
+    s = np.asarray(y_score, dtype="float64")
+    if s.shape != shape:
+        raise ValueError(
+            f"`{name}` must have the labels' shape {shape}; received {s.shape}."
+        )
+    if not np.isfinite(s).all():
+        raise ValueError(f"`{name}` holds NaN or Inf.")
+    return s
+
+
+def _f1_from_counts(tp, fp, fn) -> np.ndarray:
+    denominator = 2 * tp + fp + fn
+    return np.divide(
+        2 * tp,
+        denominator,
+        out=np.zeros_like(denominator, dtype="float64"),
+        where=denominator > 0,
+    )
+
+
+def f1(y_true, y_pred, average: str = "micro") -> float:
+    """Micro or macro F1 of binary predictions `[N, L]`."""
+    y = _labels(y_true)
+    p = _labels(y_pred, "y_pred")
+    if p.shape != y.shape:
+        raise ValueError(f"`y_pred` must have shape {y.shape}; received {p.shape}.")
+    tp = (y & p).sum(0)
+    fp = (~y & p).sum(0)
+    fn = (y & ~p).sum(0)
+    if average == "micro":
+        return float(_f1_from_counts(tp.sum(), fp.sum(), fn.sum()))
+    if average == "macro":
+        return float(_f1_from_counts(tp, fp, fn).mean()) if len(tp) else 0.0
+    raise ValueError(f"`average` must be 'micro' or 'macro'; received {average!r}.")
+
+
+def best_threshold(
+    y_true,
+    y_score,
+    per_label: bool = False,
+    candidates: Sequence[float] | None = None,
+):
+    """The decision threshold that maximises F1 on (validation) data.
+
+    Args:
+        y_true: multi-hot `[N, L]`.
+        y_score: scores `[N, L]`, e.g. probabilities.
+        per_label: one threshold per label (each maximising that label's F1;
+            labels without positives get the global threshold) instead of one
+            maximising micro-F1.
+        candidates: thresholds tried. Defaults to 0.01, 0.02, ..., 0.99.
+
+    Returns:
+        A float, or a float array `[L]` with `per_label=True`. Ties go to the
+        lowest threshold.
+    """
+    y = _labels(y_true)
+    s = _scores(y_score, y.shape)
+    grid = np.linspace(0.01, 0.99, 99) if candidates is None else np.asarray(candidates)
+    counts = np.stack(
+        [
+            np.stack([(y & p).sum(0), (~y & p).sum(0), (y & ~p).sum(0)])
+            for p in (s[None] >= grid[:, None, None])
+        ]
+    )  # [T, 3, L]
+    micro = _f1_from_counts(*counts.sum(2).T)
+    best = float(grid[int(np.argmax(micro))])
+    if not per_label:
+        return best
+    per = _f1_from_counts(counts[:, 0], counts[:, 1], counts[:, 2])  # [T, L]
+    thresholds = grid[np.argmax(per, axis=0)]
+    return np.where(y.any(0), thresholds, best)
+
+
+def _average_ranks(values: np.ndarray) -> np.ndarray:
+    """Ranks 1..N along axis 0, ties given their mean rank."""
+    order = np.argsort(values, axis=0, kind="stable")
+    ranks = np.empty_like(values, dtype="float64")
+    for column in range(values.shape[1]):
+        sorted_values = values[order[:, column], column]
+        _, first, counts = np.unique(
+            sorted_values, return_index=True, return_counts=True
+        )
+        mean_rank = first + (counts + 1) / 2.0
+        ranks[order[:, column], column] = np.repeat(mean_rank, counts)
+    return ranks
+
+
+def _auc_columns(y: np.ndarray, s: np.ndarray) -> np.ndarray:
+    """Per-column ROC-AUC by the rank statistic; NaN where undefined."""
+    positives = y.sum(0).astype("float64")
+    negatives = y.shape[0] - positives
+    rank_sum = (_average_ranks(s) * y).sum(0)
+    defined = (positives > 0) & (negatives > 0)
+    auc = np.full(y.shape[1], np.nan)
+    auc[defined] = (
+        rank_sum[defined] - positives[defined] * (positives[defined] + 1) / 2
+    ) / (positives[defined] * negatives[defined])
+    return auc
+
+
+def roc_auc(y_true, y_score, average: str = "macro") -> float:
+    """Micro or macro ROC-AUC; macro leaves out labels without both classes
+    (NaN if no label has both)."""
+    y = _labels(y_true)
+    s = _scores(y_score, y.shape)
+    if average == "micro":
+        return float(_auc_columns(y.reshape(-1, 1), s.reshape(-1, 1))[0])
+    if average == "macro":
+        auc = _auc_columns(y, s)
+        return float(np.nanmean(auc)) if np.isfinite(auc).any() else float("nan")
+    raise ValueError(f"`average` must be 'micro' or 'macro'; received {average!r}.")
+
+
+def precision_at_k(y_true, y_score, k: int) -> float:
+    """Mean over samples of |top-k scored labels ∩ true labels| / k."""
+    y = _labels(y_true)
+    s = _scores(y_score, y.shape)
+    if not 1 <= int(k) <= y.shape[1]:
+        raise ValueError(f"`k` must be in [1, {y.shape[1]}]; received {k}.")
+    top = np.argsort(-s, axis=1, kind="stable")[:, : int(k)]
+    return float(np.take_along_axis(y, top, axis=1).sum(1).mean() / int(k))
+
+
+def average_precision(y_true, y_score) -> np.ndarray:
+    """Per-label average precision `[L]` (NaN for labels without positives):
+    Σ_n (R_n − R_{n−1}) P_n over the distinct score thresholds."""
+    y = _labels(y_true)
+    s = _scores(y_score, y.shape)
+    result = np.full(y.shape[1], np.nan)
+    for label in np.flatnonzero(y.any(0)):
+        order = np.argsort(-s[:, label], kind="stable")
+        scores, hits = s[order, label], y[order, label]
+        # Tied scores form one threshold: keep the last position of each run.
+        last = np.r_[np.flatnonzero(np.diff(scores)), len(scores) - 1]
+        true_positives = np.cumsum(hits)[last]
+        precision = true_positives / (last + 1)
+        recall_gain = np.diff(np.r_[0, true_positives]) / hits.sum()
+        result[label] = float((recall_gain * precision).sum())
+    return result
+
+
+def mean_average_precision(y_true, y_score) -> float:
+    """Mean of `average_precision` over labels with a positive."""
+    ap = average_precision(y_true, y_score)
+    return float(np.nanmean(ap)) if np.isfinite(ap).any() else float("nan")
+
+
+def frequency_bands(label_counts, edges: Sequence[float] | None = None):
+    """Head / medium / tail band of every label by its training frequency.
+
+    Args:
+        label_counts: `[L]` number of training samples carrying each label.
+        edges: `(low, high)`: tail is count < low, medium low ≤ count < high,
+            head count ≥ high. Defaults to the 1/3 and 2/3 quantiles of the
+            counts, so the bands hold about a third of the labels each.
+
+    Returns:
+        `(bands, edges)`: a string array `[L]` of band names and the edges used.
+    """
+    counts = np.asarray(label_counts, dtype="float64")
+    if counts.ndim != 1 or (counts < 0).any():
+        raise ValueError("`label_counts` must be a 1-D array of counts ≥ 0.")
+    if edges is None:
+        edges = tuple(float(q) for q in np.quantile(counts, [1 / 3, 2 / 3]))
+    low, high = (float(edge) for edge in edges)
+    if low > high:
+        raise ValueError(f"`edges` must be (low, high) with low ≤ high; got {edges}.")
+    bands = np.where(counts >= high, "head", np.where(counts >= low, "medium", "tail"))
+    return bands, (low, high)
+
+
+def multilabel_report(
+    y_true,
+    y_score,
+    threshold=0.5,
+    label_counts=None,
+    ks: Sequence[int] = (1, 5, 8),
+    edges: Sequence[float] | None = None,
+) -> dict:
+    """Every metric of the field in one dictionary, overall and by band.
+
+    Args:
+        y_true: multi-hot `[N, L]`.
+        y_score: scores `[N, L]`.
+        threshold: decision threshold, a float or one per label `[L]`.
+        label_counts: training count of each label; with it, the metrics are
+            also reported per head/medium/tail band (see `frequency_bands`).
+        ks: the k of precision@k (those above L are skipped).
+        edges: band edges; defaults to frequency tertiles.
+    """
+    y = _labels(y_true)
+    s = _scores(y_score, y.shape)
+    thresholds = np.broadcast_to(np.asarray(threshold, dtype="float64"), (y.shape[1],))
+    predictions = s >= thresholds
+
+    def metrics(columns) -> dict:
+        yc, sc, pc = y[:, columns], s[:, columns], predictions[:, columns]
+        auc = _auc_columns(yc, sc)
+        ap = average_precision(yc, sc)
+        return {
+            "num_labels": int(yc.shape[1]),
+            "micro_f1": f1(yc, pc, "micro"),
+            "macro_f1": f1(yc, pc, "macro"),
+            "micro_auc": roc_auc(yc, sc, "micro"),
+            "macro_auc": float(np.nanmean(auc)) if np.isfinite(auc).any() else None,
+            "map": float(np.nanmean(ap)) if np.isfinite(ap).any() else None,
+            "labels_without_positives": int((~yc.any(0)).sum()),
+            "labels_without_negatives": int(yc.all(0).sum()),
+            **{
+                f"precision_at_{k}": precision_at_k(yc, sc, k)
+                for k in ks
+                if k <= yc.shape[1]
+            },
+        }
+
+    report = {"threshold": thresholds.tolist(), **metrics(slice(None))}
+    if label_counts is not None:
+        counts = np.asarray(label_counts)
+        if counts.shape != (y.shape[1],):
+            raise ValueError(
+                f"`label_counts` must have shape ({y.shape[1]},); received "
+                f"{counts.shape}."
+            )
+        bands, used_edges = frequency_bands(counts, edges)
+        report["band_edges"] = {"tail_below": used_edges[0], "head_from": used_edges[1]}
+        report["bands"] = {
+            band: metrics(np.flatnonzero(bands == band))
+            for band in BANDS
+            if (bands == band).any()
+        }
+    return report

@@ -1,0 +1,138 @@
+"""Metrics against scikit-learn (and a loop for precision@k) on random data."""
+
+import numpy as np
+import pytest
+from sklearn import metrics as skm
+
+from sdl_keras import metrics
+from tests.conftest import random_multi_hot
+
+
+@pytest.fixture
+def data(rng):
+    y = random_multi_hot(rng, 60, 9, 0.3)
+    y[:, 7] = 0.0  # a label without positives
+    y[:, 8] = 1.0  # and one without negatives
+    # Rounded scores make ties, which every metric must handle like sklearn.
+    scores = np.round(rng.random(y.shape) * 0.6 + 0.4 * y, 1)
+    return y, scores
+
+
+@pytest.mark.parametrize("average", ["micro", "macro"])
+def test_f1_matches_sklearn(data, average):
+    y, scores = data
+    predictions = scores >= 0.5
+    expected = skm.f1_score(y, predictions, average=average, zero_division=0)
+    assert metrics.f1(y, predictions, average) == pytest.approx(expected)
+
+
+def test_roc_auc_matches_sklearn(data):
+    y, scores = data
+    defined = [0, 1, 2, 3, 4, 5, 6]
+    expected = skm.roc_auc_score(y[:, defined], scores[:, defined], average="macro")
+    assert metrics.roc_auc(y, scores, "macro") == pytest.approx(expected)
+    micro = skm.roc_auc_score(y, scores, average="micro")
+    assert metrics.roc_auc(y, scores, "micro") == pytest.approx(micro)
+
+
+def test_average_precision_matches_sklearn(data):
+    y, scores = data
+    per_label = metrics.average_precision(y, scores)
+    for label in range(7):
+        assert per_label[label] == pytest.approx(
+            skm.average_precision_score(y[:, label], scores[:, label])
+        )
+    assert np.isnan(per_label[7]) and per_label[8] == pytest.approx(1.0)
+    expected = np.mean(
+        [
+            skm.average_precision_score(y[:, j], scores[:, j])
+            for j in (0, 1, 2, 3, 4, 5, 6, 8)
+        ]
+    )
+    assert metrics.mean_average_precision(y, scores) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("k", [1, 3, 5])
+def test_precision_at_k_matches_a_loop(rng, k):
+    y = random_multi_hot(rng, 40, 12, 0.25)
+    scores = rng.random(y.shape)
+    expected = np.mean(
+        [sum(y[i, j] for j in np.argsort(-scores[i])[:k]) / k for i in range(len(y))]
+    )
+    assert metrics.precision_at_k(y, scores, k) == pytest.approx(expected)
+    keras_metric = metrics.PrecisionAtK(k)
+    keras_metric.update_state(y[:25], scores[:25])
+    keras_metric.update_state(y[25:], scores[25:])
+    assert float(keras_metric.result()) == pytest.approx(expected, rel=1e-6)
+
+
+def test_best_threshold_maximises_f1(data):
+    y, scores = data
+    grid = np.linspace(0.01, 0.99, 99)
+    best = metrics.best_threshold(y, scores)
+    micro = [
+        skm.f1_score(y, scores >= t, average="micro", zero_division=0) for t in grid
+    ]
+    assert skm.f1_score(y, scores >= best, average="micro") == pytest.approx(max(micro))
+    per_label = metrics.best_threshold(y, scores, per_label=True)
+    assert per_label.shape == (9,) and per_label[7] == best
+    for label in range(7):
+        f1s = [
+            skm.f1_score(y[:, label], scores[:, label] >= t, zero_division=0)
+            for t in grid
+        ]
+        achieved = skm.f1_score(y[:, label], scores[:, label] >= per_label[label])
+        assert achieved == pytest.approx(max(f1s))
+
+
+def test_frequency_bands_and_report(data):
+    y, scores = data
+    counts = np.array([50, 40, 30, 20, 10, 5, 3, 0, 60])
+    bands, edges = metrics.frequency_bands(counts, edges=(10, 35))
+    assert edges == (10.0, 35.0)
+    assert bands.tolist() == [
+        "head",
+        "head",
+        "medium",
+        "medium",
+        "medium",
+        "tail",
+        "tail",
+        "tail",
+        "head",
+    ]
+    report = metrics.multilabel_report(
+        y, scores, 0.5, counts, ks=(1, 3), edges=(10, 35)
+    )
+    assert report["band_edges"] == {"tail_below": 10.0, "head_from": 35.0}
+    assert report["labels_without_positives"] == 1
+    assert report["labels_without_negatives"] == 1
+    assert report["micro_f1"] == pytest.approx(
+        skm.f1_score(y, scores >= 0.5, average="micro")
+    )
+    head = np.flatnonzero(bands == "head")
+    assert report["bands"]["head"]["num_labels"] == 3
+    assert report["bands"]["head"]["macro_f1"] == pytest.approx(
+        skm.f1_score(
+            y[:, head], scores[:, head] >= 0.5, average="macro", zero_division=0
+        )
+    )
+    tail = report["bands"]["tail"]
+    assert tail["labels_without_positives"] == 1
+    default_bands, default_edges = metrics.frequency_bands(counts)
+    assert default_edges == pytest.approx(tuple(np.quantile(counts, [1 / 3, 2 / 3])))
+    assert sorted(set(default_bands)) == ["head", "medium", "tail"]
+
+
+def test_bad_input_is_named(data):
+    y, scores = data
+    with pytest.raises(ValueError, match="multi-hot"):
+        metrics.roc_auc(y * 2, scores)
+    with pytest.raises(ValueError, match="shape"):
+        metrics.precision_at_k(y, scores[:, :3], 1)
+    with pytest.raises(ValueError, match="NaN"):
+        metrics.mean_average_precision(y, np.where(y > 0, np.nan, scores))
+    with pytest.raises(ValueError, match="`k`"):
+        metrics.precision_at_k(y, scores, 10)
+    with pytest.raises(ValueError, match="label_counts"):
+        metrics.multilabel_report(y, scores, label_counts=[1, 2])
