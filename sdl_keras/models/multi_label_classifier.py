@@ -1,0 +1,224 @@
+"""The second stage: a (pre-trained) encoder plus a sigmoid head."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+from keras import ops
+
+from sdl_keras.metrics import best_threshold
+from sdl_keras.models._encoders import feature_dim, functional_encoder
+
+MODES = ("linear_probe", "fine_tune")
+
+
+@keras.saving.register_keras_serializable(package="sdl_keras")
+class MultiLabelClassifier(keras.Model):
+    """An encoder with a sigmoid head, trained with binary cross-entropy.
+
+    `predict` returns label probabilities `[B, L]` (float32). Decision
+    thresholds tuned on validation data (`tune_thresholds`) are model weights:
+    they are saved with the model and used by `predict_labels`.
+
+    Args:
+        encoder: a Keras model or layer mapping inputs to `[B, F]`, usually
+            `ContrastiveModel.encoder` after pre-training.
+        num_labels: number of labels L.
+        mode: `"linear_probe"` (the encoder is frozen: `trainable=False` on
+            the encoder object, which a `ContrastiveModel` may share, and run
+            in inference mode) or `"fine_tune"` (encoder trained too).
+        encoder_learning_rate_multiplier: in fine-tune mode, the encoder's
+            learning rate relative to the head's (a copy of the compiled
+            optimizer with the scaled rate updates it). Defaults to 0.1.
+        dropout: dropout rate before the head. Defaults to 0.
+        input_shape: shape of one sample, needed only when `encoder` does not
+            start with `keras.Input`.
+        **kwargs: `keras.Model` arguments (`name`, ...).
+
+    Examples:
+
+    >>> import numpy as np
+    >>> encoder = keras.Sequential([keras.Input((6,)), keras.layers.Dense(8)])
+    >>> model = MultiLabelClassifier(encoder, num_labels=3)
+    >>> model.compile(optimizer="adam", loss="binary_crossentropy")
+    >>> x = np.random.default_rng(0).normal(size=(32, 6))
+    >>> y = (x[:, :3] > 0).astype("float32")
+    >>> history = model.fit(x, y, epochs=1, verbose=0)
+    >>> model.predict(x, verbose=0).shape
+    (32, 3)
+    >>> model.tune_thresholds(x, y).shape
+    (3,)
+    """
+
+    def __init__(
+        self,
+        encoder: keras.layers.Layer,
+        num_labels: int,
+        mode: str = "linear_probe",
+        encoder_learning_rate_multiplier: float = 0.1,
+        dropout: float = 0.0,
+        input_shape: Sequence[int] | None = None,
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        if int(num_labels) != num_labels or num_labels < 1:
+            raise ValueError(
+                f"`num_labels` must be an integer ≥ 1; received {num_labels}."
+            )
+        if mode not in MODES:
+            raise ValueError(f"`mode` must be one of {MODES}; received {mode!r}.")
+        if not encoder_learning_rate_multiplier > 0:
+            raise ValueError(
+                "`encoder_learning_rate_multiplier` must be > 0; received "
+                f"{encoder_learning_rate_multiplier}."
+            )
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"`dropout` must be in [0, 1); received {dropout}.")
+        self.encoder = functional_encoder(encoder, input_shape)
+        self.num_labels = int(num_labels)
+        self.mode = mode
+        self.encoder_learning_rate_multiplier = float(encoder_learning_rate_multiplier)
+        self.dropout = float(dropout)
+        self.input_shape = None if input_shape is None else tuple(input_shape)
+        if mode == "linear_probe":
+            # Frozen, not merely without gradients: AdamW would still decay it.
+            self.encoder.trainable = False
+
+        self.dropout_layer = keras.layers.Dropout(self.dropout)
+        self.head = keras.layers.Dense(self.num_labels, dtype="float32", name="head")
+        self.head.build((None, feature_dim(self.encoder)))
+        self.thresholds = self.add_weight(
+            shape=(self.num_labels,),
+            initializer=keras.initializers.Constant(0.5),
+            trainable=False,
+            name="thresholds",
+        )
+        self.encoder_optimizer = None
+        self.built = True
+
+    def call(self, inputs, training: bool = False):
+        features = self.encoder(inputs, training=training and self.mode == "fine_tune")
+        features = self.dropout_layer(features, training=training)
+        return ops.sigmoid(self.head(features))
+
+    def compile(self, optimizer="adamw", loss="binary_crossentropy", **kwargs) -> None:
+        """As `keras.Model.compile`, with BCE as the default loss; in fine-tune
+        mode with a multiplier ≠ 1, also makes the encoder's optimizer."""
+        super().compile(optimizer=optimizer, loss=loss, **kwargs)
+        self.encoder_optimizer = None
+        if self.mode == "fine_tune" and self.encoder_learning_rate_multiplier != 1.0:
+            self.encoder_optimizer = _scaled_copy(
+                self.optimizer, self.encoder_learning_rate_multiplier
+            )
+            self.encoder_optimizer.build(self.encoder.trainable_variables)
+            self.optimizer.build(self._head_variables())
+
+    def compile_from_config(self, config: dict) -> None:
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if not self.optimizer.built:
+            self.optimizer.build(self.trainable_variables)
+
+    def _head_variables(self) -> list:
+        in_encoder = {id(variable) for variable in self.encoder.trainable_variables}
+        return [v for v in self.trainable_variables if id(v) not in in_encoder]
+
+    def train_step(self, data):
+        if self.encoder_optimizer is None:
+            return super().train_step(data)
+        x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
+        encoder_variables = self.encoder.trainable_variables
+        head_variables = self._head_variables()
+        with tf.GradientTape() as tape:
+            y_pred = self(x, training=True)
+            loss = self.compute_loss(
+                x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True
+            )
+        gradients = tape.gradient(loss, encoder_variables + head_variables)
+        split = len(encoder_variables)
+        self.encoder_optimizer.apply(gradients[:split], encoder_variables)
+        self.optimizer.apply(gradients[split:], head_variables)
+        for metric in self.metrics:
+            if metric.name == "loss":
+                metric.update_state(loss)
+            else:
+                metric.update_state(y, y_pred, sample_weight=sample_weight)
+        return self.get_metrics_result()
+
+    def tune_thresholds(
+        self,
+        x,
+        y,
+        per_label: bool = True,
+        candidates: Sequence[float] | None = None,
+        batch_size: int | None = None,
+    ) -> np.ndarray:
+        """Sets the decision thresholds that maximise F1 on validation data.
+
+        Args:
+            x: validation inputs.
+            y: their multi-hot labels `[N, L]`.
+            per_label: one threshold per label (labels without positives in
+                `y` get the global one); otherwise one threshold maximising
+                micro-F1 for all labels.
+            candidates: thresholds tried; defaults to 0.01 ... 0.99.
+            batch_size: for `predict`.
+
+        Returns:
+            The thresholds now stored, `[L]`.
+        """
+        labels = np.asarray(y)
+        if labels.ndim != 2 or labels.shape[1] != self.num_labels:
+            raise ValueError(
+                f"`y` must be multi-hot [N, {self.num_labels}]; received shape "
+                f"{labels.shape}."
+            )
+        scores = self.predict(x, batch_size=batch_size, verbose=0)
+        thresholds = best_threshold(labels, scores, per_label, candidates)
+        thresholds = np.broadcast_to(thresholds, (self.num_labels,)).astype("float32")
+        self.thresholds.assign(thresholds)
+        return thresholds
+
+    def predict_labels(self, x, batch_size: int | None = None) -> np.ndarray:
+        """Binary predictions `[N, L]` at the stored thresholds."""
+        scores = self.predict(x, batch_size=batch_size, verbose=0)
+        return (scores >= ops.convert_to_numpy(self.thresholds)).astype("int32")
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "encoder": keras.saving.serialize_keras_object(self.encoder),
+            "num_labels": self.num_labels,
+            "mode": self.mode,
+            "encoder_learning_rate_multiplier": self.encoder_learning_rate_multiplier,
+            "dropout": self.dropout,
+            "input_shape": self.input_shape,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict):
+        config = dict(config)
+        config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
+        return cls(**config)
+
+
+def _scaled_copy(
+    optimizer: keras.optimizers.Optimizer, multiplier: float
+) -> keras.optimizers.Optimizer:
+    if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+        raise ValueError(
+            "Fine-tuning with encoder_learning_rate_multiplier ≠ 1 needs one "
+            "loss scale for two optimizers, which mixed_float16 does not give; "
+            "use mixed_bfloat16 or a multiplier of 1."
+        )
+    config = optimizer.get_config()
+    if not isinstance(config["learning_rate"], (int, float)):
+        raise ValueError(
+            "encoder_learning_rate_multiplier ≠ 1 needs a constant learning "
+            "rate; with a schedule, pass the multiplier 1 and scale the schedule."
+        )
+    config["learning_rate"] = config["learning_rate"] * multiplier
+    config["name"] = f"{config['name']}_encoder"
+    return optimizer.__class__.from_config(config)
