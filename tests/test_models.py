@@ -1,0 +1,273 @@
+"""ContrastiveModel and MultiLabelClassifier: steps, queue, saving, errors."""
+
+import keras
+import numpy as np
+import pytest
+
+from sdl_keras import losses
+from sdl_keras.models import ContrastiveModel, MultiLabelClassifier, ProjectionHead
+from tests.conftest import random_multi_hot
+
+pytestmark = pytest.mark.tensorflow_only
+
+NUM_FEATURES, NUM_LABELS = 10, 5
+
+
+@pytest.fixture(autouse=True)
+def tensorflow_only(tensorflow_backend):
+    keras.utils.set_random_seed(0)
+
+
+def make_encoder(dim: int = 8) -> keras.Model:
+    return keras.Sequential(
+        [
+            keras.Input((NUM_FEATURES,)),
+            keras.layers.Dense(16, activation="relu"),
+            keras.layers.Dense(dim),
+        ]
+    )
+
+
+def make_data(rng, batch=48, views=2, noise=0.3):
+    labels = random_multi_hot(rng, batch, NUM_LABELS, 0.35)
+    centres = labels @ rng.normal(size=(NUM_LABELS, NUM_FEATURES))
+    samples = centres[:, None] + noise * rng.normal(size=(batch, views, NUM_FEATURES))
+    return samples.astype("float32"), labels
+
+
+def make_model(**options) -> ContrastiveModel:
+    model = ContrastiveModel(make_encoder(), ProjectionHead(6, (12,)), **options)
+    model.compile(
+        optimizer=keras.optimizers.Adam(0.01),
+        loss=losses.SimilarityDissimilarityLoss(temperature=0.2),
+    )
+    return model
+
+
+def test_evaluate_equals_the_loss_on_the_embedded_views(rng):
+    views, labels = make_data(rng)
+    model = make_model()
+    logs = model.evaluate(views, labels, batch_size=48, verbose=0, return_dict=True)
+    embedded = np.stack([model.predict(views[:, v], verbose=0) for v in (0, 1)], 1)
+    expected = losses.SimilarityDissimilarityLoss(temperature=0.2)(labels, embedded)
+    assert logs["loss"] == pytest.approx(float(expected), rel=1e-5)
+    assert logs["contrastive_loss"] == logs["loss"]
+    np.testing.assert_allclose(np.linalg.norm(embedded, axis=-1), 1.0, rtol=1e-5)
+
+
+def test_fit_on_pipeline_views_lowers_the_loss(rng):
+    views, labels = make_data(rng)
+    model = make_model()
+    before = model.evaluate(views, labels, batch_size=16, verbose=0)[0]
+    history = model.fit(views, labels, batch_size=16, epochs=15, verbose=0)
+    assert sorted(history.history) == ["contrastive_loss", "loss"]
+    assert model.evaluate(views, labels, batch_size=16, verbose=0)[0] < 0.93 * before
+
+
+def test_augmentation_makes_the_views(rng):
+    views, labels = make_data(rng, views=1)
+    augmentation = keras.Sequential([keras.layers.GaussianNoise(0.2, seed=3)])
+    model = make_model(num_views=3, augmentation=augmentation)
+    history = model.fit(views[:, 0], labels, batch_size=16, epochs=5, verbose=0)
+    losses_seen = history.history["loss"]
+    assert np.all(np.isfinite(losses_seen)) and losses_seen[-1] < losses_seen[0]
+    assert model.predict(views[:, 0], verbose=0).shape == (48, 6)
+
+
+def test_joint_training_logs_and_weighs_the_classification_loss(rng):
+    views, labels = make_data(rng)
+    model = make_model(num_labels=NUM_LABELS, classification_weight=0.5)
+    logs = model.evaluate(views, labels, batch_size=48, verbose=0, return_dict=True)
+    assert logs["loss"] == pytest.approx(
+        logs["contrastive_loss"] + 0.5 * logs["classification_loss"], rel=1e-5
+    )
+    features = model.encoder.predict(views.reshape(-1, NUM_FEATURES), verbose=0)
+    logits = model.classification_head(features)
+    bce = keras.losses.BinaryCrossentropy(from_logits=True)(
+        np.repeat(labels, 2, axis=0), logits
+    )
+    assert logs["classification_loss"] == pytest.approx(float(bce), rel=1e-5)
+    history = model.fit(views, labels, batch_size=16, epochs=10, verbose=0)
+    assert history.history["classification_loss"][-1] < logs["classification_loss"]
+
+
+def test_queue_holds_the_keys_of_the_last_steps(rng):
+    views, labels = make_data(rng, batch=8)
+    model = make_model(num_labels=NUM_LABELS, queue_size=24, momentum=0.0)
+    keys = np.stack([model.predict(views[:, v], verbose=0) for v in (0, 1)], 1)
+    model.fit(views, labels, batch_size=8, epochs=1, shuffle=False, verbose=0)
+    # Keys come from the key encoder before the step, sample-major.
+    np.testing.assert_allclose(
+        model.queue_embeddings.numpy()[:16], keys.reshape(16, 6), atol=1e-5
+    )
+    np.testing.assert_array_equal(
+        model.queue_labels.numpy()[:16], np.repeat(labels, 2, axis=0)
+    )
+    assert model.queue_filled.numpy().sum() == 16
+    assert int(model.queue_pointer.numpy()) == 16
+    # Momentum 0: the key encoder is the query encoder after each step.
+    for key, query in zip(model._key_weights(), model._query_weights(), strict=True):
+        np.testing.assert_allclose(key.numpy(), query.numpy())
+    model.fit(views, labels, batch_size=8, epochs=1, verbose=0)
+    assert model.queue_filled.numpy().sum() == 24
+    assert int(model.queue_pointer.numpy()) == 32 % 24
+
+
+def test_momentum_keeps_the_key_encoder_close(rng):
+    views, labels = make_data(rng, batch=8)
+    model = make_model(num_labels=NUM_LABELS, queue_size=16, momentum=0.99)
+    start = [w.numpy() for w in model._key_weights()]
+    query_start = [w.numpy() for w in model._query_weights()]
+    model.fit(views, labels, batch_size=8, epochs=1, verbose=0)
+    for key, before, query, query_before in zip(
+        model._key_weights(), start, model._query_weights(), query_start, strict=True
+    ):
+        expected = 0.99 * before + 0.01 * query.numpy()
+        np.testing.assert_allclose(key.numpy(), expected, rtol=1e-5, atol=1e-7)
+        assert np.allclose(before, query_before)
+
+
+def test_queue_smaller_than_one_step_is_an_error(rng):
+    views, labels = make_data(rng, batch=16)
+    model = make_model(num_labels=NUM_LABELS, queue_size=8)
+    with pytest.raises(Exception, match="queue_size=8 is smaller"):
+        model.fit(views, labels, batch_size=16, epochs=1, verbose=0)
+
+
+def test_contrastive_model_saves_and_loads(rng, tmp_path):
+    views, labels = make_data(rng)
+    model = make_model(num_labels=NUM_LABELS, classification_weight=0.3, queue_size=96)
+    model.fit(views, labels, batch_size=16, epochs=1, verbose=0)
+    path = tmp_path / "contrastive.keras"
+    model.save(path)
+    loaded = keras.saving.load_model(path)
+    np.testing.assert_array_equal(
+        loaded.predict(views[:, 0], verbose=0), model.predict(views[:, 0], verbose=0)
+    )
+    np.testing.assert_array_equal(
+        loaded.queue_embeddings.numpy(), model.queue_embeddings.numpy()
+    )
+    assert isinstance(loaded.contrastive_loss, losses.SimilarityDissimilarityLoss)
+    assert loaded.contrastive_loss.temperature == 0.2
+    assert loaded.get_config()["queue_size"] == 96
+    loaded.fit(views, labels, batch_size=16, epochs=1, verbose=0)
+
+
+def test_encoder_given_as_a_layer_with_input_shape(rng):
+    views, labels = make_data(rng)
+    model = ContrastiveModel(
+        keras.layers.Dense(8), ProjectionHead(4, ()), input_shape=(NUM_FEATURES,)
+    )
+    model.compile(optimizer="adam")
+    assert isinstance(model.contrastive_loss, losses.SimilarityDissimilarityLoss)
+    model.fit(views, labels, batch_size=16, epochs=1, verbose=0)
+
+
+def test_mixed_bfloat16_trains_with_a_float32_projection(rng, restore_policy):
+    keras.config.set_dtype_policy("mixed_bfloat16")
+    views, labels = make_data(rng)
+    model = make_model(num_labels=NUM_LABELS, classification_weight=0.5)
+    assert model.encoder.layers[0].compute_dtype == "bfloat16"
+    embeddings = model.predict(views[:, 0], verbose=0)
+    assert embeddings.dtype == np.float32
+    history = model.fit(views, labels, batch_size=16, epochs=10, verbose=0)
+    assert np.all(np.isfinite(history.history["loss"]))
+    assert history.history["loss"][-1] < 0.9 * history.history["loss"][0]
+    classifier = MultiLabelClassifier(model.encoder, NUM_LABELS, mode="fine_tune")
+    classifier.compile(optimizer="adam")
+    classifier.fit(views[:, 0], labels, epochs=2, verbose=0)
+    assert classifier.predict(views[:, 0], verbose=0).dtype == np.float32
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: ContrastiveModel(keras.layers.Dense(4)), "no known input shape"),
+        (
+            lambda: ContrastiveModel(
+                keras.Sequential([keras.Input((3, 4)), keras.layers.Dense(2)])
+            ),
+            r"features \[B, F\]",
+        ),
+        (lambda: ContrastiveModel(make_encoder(), num_views=0), "num_views"),
+        (lambda: ContrastiveModel(make_encoder(), momentum=1.0), "momentum"),
+        (lambda: ContrastiveModel(make_encoder(), queue_size=16), "num_labels"),
+        (
+            lambda: ContrastiveModel(make_encoder(), classification_weight=-1.0),
+            "classification_weight",
+        ),
+        (lambda: MultiLabelClassifier(make_encoder(), 3, mode="probe"), "mode"),
+        (lambda: MultiLabelClassifier(make_encoder(), 0), "num_labels"),
+    ],
+)
+def test_bad_construction_is_named(build, message):
+    with pytest.raises(ValueError, match=message):
+        build()
+
+
+def test_bad_compile_and_data_are_named(rng):
+    model = ContrastiveModel(make_encoder(), num_labels=NUM_LABELS, queue_size=64)
+    with pytest.raises(ValueError, match="contrastive loss"):
+        model.compile(loss="binary_crossentropy")
+    with pytest.raises(ValueError, match="reports its losses"):
+        model.compile(metrics=["accuracy"])
+    model.compile()
+    views, labels = make_data(rng)
+    with pytest.raises(ValueError, match=r"multi-hot \[B, 5\]"):
+        model.fit(views, labels[:, :4], epochs=1, verbose=0)
+    three_views, _ = make_data(rng, views=3)
+    with pytest.raises(ValueError, match="views axis"):
+        model.fit(three_views, labels, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="must hold the views"):
+        model.fit(views[:, 0], labels, epochs=1, verbose=0)
+    classifier = MultiLabelClassifier(make_encoder(), NUM_LABELS)
+    classifier.compile()
+    with pytest.raises(ValueError, match=r"\[N, 5\]"):
+        classifier.tune_thresholds(views[:, 0], labels[:, :2])
+
+
+def test_linear_probe_freezes_the_encoder_and_fine_tune_scales_its_steps(rng):
+    views, labels = make_data(rng)
+    moves = {}
+    for mode, multiplier in [
+        ("linear_probe", 1.0),
+        ("fine_tune", 1.0),
+        ("fine_tune", 0.1),
+    ]:
+        keras.utils.set_random_seed(1)
+        encoder = make_encoder()
+        start = [w.numpy() for w in encoder.trainable_weights]
+        classifier = MultiLabelClassifier(
+            encoder, NUM_LABELS, mode, encoder_learning_rate_multiplier=multiplier
+        )
+        classifier.compile(optimizer=keras.optimizers.SGD(0.1))
+        classifier.fit(views[:, 0], labels, batch_size=48, epochs=1, verbose=0)
+        moves[mode, multiplier] = [
+            np.abs(w.numpy() - s) for w, s in zip(encoder.weights, start, strict=True)
+        ]
+    assert all(not move.any() for move in moves["linear_probe", 1.0])
+    # Plain SGD from the same start: one step is the gradient times the rate.
+    for full, scaled in zip(
+        moves["fine_tune", 1.0], moves["fine_tune", 0.1], strict=True
+    ):
+        np.testing.assert_allclose(scaled, 0.1 * full, rtol=1e-3, atol=1e-7)
+
+
+def test_thresholds_are_tuned_saved_and_used(rng, tmp_path):
+    views, labels = make_data(rng, batch=96)
+    classifier = MultiLabelClassifier(make_encoder(), NUM_LABELS, mode="fine_tune")
+    classifier.compile(optimizer=keras.optimizers.Adam(0.01))
+    classifier.fit(views[:, 0], labels, epochs=20, verbose=0)
+    thresholds = classifier.tune_thresholds(views[:, 1], labels)
+    assert thresholds.shape == (NUM_LABELS,) and not np.allclose(thresholds, 0.5)
+    scores = classifier.predict(views[:, 0], verbose=0)
+    np.testing.assert_array_equal(
+        classifier.predict_labels(views[:, 0]), (scores >= thresholds).astype("int32")
+    )
+    path = tmp_path / "classifier.keras"
+    classifier.save(path)
+    loaded = keras.saving.load_model(path)
+    np.testing.assert_array_equal(loaded.predict(views[:, 0], verbose=0), scores)
+    np.testing.assert_array_equal(loaded.thresholds.numpy(), thresholds)
+    single = classifier.tune_thresholds(views[:, 1], labels, per_label=False)
+    assert len(set(single.tolist())) == 1
