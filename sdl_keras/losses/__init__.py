@@ -11,7 +11,18 @@ from sdl_keras.losses.weighted_supcon_loss import WeightedSupConLoss
 
 SDL = SimilarityDissimilarityLoss
 
+# The loss of each weight scheme, by the scheme's name.
+LOSSES: dict[str, type[WeightedSupConLoss]] = {
+    "supcon": SupConLoss,
+    "all": ALLSupConLoss,
+    "any": ANYSupConLoss,
+    "jaccard": JaccardSupConLoss,
+    "mulsupcon": MulSupConLoss,
+    "sdl": SimilarityDissimilarityLoss,
+}
+
 __all__ = [
+    "LOSSES",
     "SDL",
     "ALLSupConLoss",
     "ANYSupConLoss",

@@ -1,0 +1,190 @@
+"""The field's protocol: contrastive pre-training, then a classifier, evaluated.
+
+One seed of one loss is one call of `run_two_stage`; the seed fixes the
+encoder's initial weights, the shuffling and the augmentations, so calls that
+differ only in `loss` are paired.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+
+import keras
+import numpy as np
+
+from sdl_keras.losses import LOSSES
+from sdl_keras.metrics import best_threshold, multilabel_report
+from sdl_keras.models import ContrastiveModel, MultiLabelClassifier, ProjectionHead
+
+
+@dataclasses.dataclass(frozen=True)
+class Split:
+    """Inputs and multi-hot labels of one part of a dataset."""
+
+    x: np.ndarray
+    y: np.ndarray
+
+    def __post_init__(self) -> None:
+        if len(self.x) != len(self.y):
+            raise ValueError(
+                f"A split needs as many inputs as label rows; got {len(self.x)} "
+                f"and {len(self.y)}."
+            )
+
+
+@dataclasses.dataclass(frozen=True)
+class TwoStageConfig:
+    """Hyper-parameters of one two-stage run.
+
+    Attributes:
+        loss: a name of `sdl_keras.losses.LOSSES`, or `None` for no
+            pre-training (the BCE-only baseline).
+        temperature: τ of the contrastive loss.
+        num_views: views per sample in pre-training.
+        projection_dim: size of the contrastive embedding.
+        pretrain_epochs: epochs of contrastive pre-training.
+        classifier_epochs: most epochs of the classifier (early stopping on
+            the validation loss with `patience` picks the best).
+        batch_size: batch size of both stages.
+        learning_rate: AdamW learning rate of both stages.
+        weight_decay: AdamW weight decay.
+        classification_weight: λ of joint BCE during pre-training.
+        queue_size: MoCo queue size in pre-training (0: none).
+        mode: classifier mode, `"fine_tune"` or `"linear_probe"`.
+        encoder_learning_rate_multiplier: classifier encoder rate multiplier.
+        patience: early-stopping patience of the classifier.
+        per_label_thresholds: tune one threshold per label on validation data
+            (else one for all labels).
+    """
+
+    loss: str | None = "sdl"
+    temperature: float = 0.1
+    num_views: int = 2
+    projection_dim: int = 128
+    pretrain_epochs: int = 100
+    classifier_epochs: int = 200
+    batch_size: int = 128
+    learning_rate: float = 1e-3
+    weight_decay: float = 1e-4
+    classification_weight: float = 0.0
+    queue_size: int = 0
+    mode: str = "fine_tune"
+    encoder_learning_rate_multiplier: float = 1.0
+    patience: int = 10
+    per_label_thresholds: bool = False
+
+    def __post_init__(self) -> None:
+        if self.loss is not None and self.loss not in LOSSES:
+            raise ValueError(
+                f"Unknown loss {self.loss!r}; expected one of {sorted(LOSSES)} "
+                "or None (BCE only)."
+            )
+
+
+def run_two_stage(
+    make_encoder: Callable[[], keras.Model],
+    train: Split,
+    validation: Split,
+    test: Split,
+    config: TwoStageConfig,
+    seed: int = 0,
+    make_augmentation: Callable[[], keras.layers.Layer] | None = None,
+    verbose: int = 0,
+) -> dict:
+    """Pre-trains (unless `config.loss` is None), trains the classifier with
+    early stopping, tunes thresholds on `validation` and reports on `test`.
+
+    Args:
+        make_encoder: builds a fresh encoder (called after seeding).
+        train, validation, test: the data; `x` of `train` holds single views,
+            which `make_augmentation` turns into `config.num_views` views.
+        config: the hyper-parameters.
+        seed: fixes initial weights, shuffling and augmentation.
+        make_augmentation: builds the view-making layer; required with a loss.
+        verbose: Keras verbosity.
+
+    Returns:
+        A dictionary: `"at_0.5"` and `"tuned"` reports (see
+        `sdl_keras.metrics.multilabel_report`, with frequency bands from the
+        training labels), the tuned threshold, epochs run and seconds taken.
+    """
+    keras.utils.set_random_seed(seed)
+    num_labels = train.y.shape[1]
+    encoder = make_encoder()
+    started = time.perf_counter()
+    if config.loss is not None:
+        if make_augmentation is None:
+            raise ValueError("Pre-training needs `make_augmentation` to make views.")
+        pretrainer = ContrastiveModel(
+            encoder,
+            ProjectionHead(config.projection_dim),
+            num_views=config.num_views,
+            augmentation=make_augmentation(),
+            num_labels=num_labels,
+            classification_weight=config.classification_weight,
+            queue_size=config.queue_size,
+        )
+        pretrainer.compile(
+            optimizer=_optimizer(config),
+            loss=LOSSES[config.loss](temperature=config.temperature),
+        )
+        pretrainer.fit(
+            train.x,
+            train.y,
+            batch_size=config.batch_size,
+            epochs=config.pretrain_epochs,
+            verbose=verbose,
+        )
+    pretrain_seconds = time.perf_counter() - started
+
+    classifier = MultiLabelClassifier(
+        encoder,
+        num_labels,
+        mode=config.mode,
+        encoder_learning_rate_multiplier=config.encoder_learning_rate_multiplier,
+    )
+    classifier.compile(optimizer=_optimizer(config))
+    stopping = keras.callbacks.EarlyStopping(
+        monitor="val_loss", patience=config.patience, restore_best_weights=True
+    )
+    history = classifier.fit(
+        train.x,
+        train.y,
+        validation_data=(validation.x, validation.y),
+        batch_size=config.batch_size,
+        epochs=config.classifier_epochs,
+        callbacks=[stopping],
+        verbose=verbose,
+    )
+    thresholds = classifier.tune_thresholds(
+        validation.x, validation.y, per_label=config.per_label_thresholds
+    )
+    scores = classifier.predict(test.x, batch_size=config.batch_size, verbose=0)
+    return _reports(train, test, scores, thresholds) | {
+        "classifier_epochs_run": len(history.epoch),
+        "pretrain_seconds": pretrain_seconds,
+        "seconds": time.perf_counter() - started,
+    }
+
+
+def label_prior_baseline(train: Split, validation: Split, test: Split) -> dict:
+    """Every sample scored with the labels' training frequencies; the
+    threshold is tuned on validation data like the classifiers'."""
+    prior = train.y.mean(axis=0)
+    threshold = best_threshold(validation.y, np.broadcast_to(prior, validation.y.shape))
+    scores = np.broadcast_to(prior, test.y.shape)
+    return _reports(train, test, scores, np.full(len(prior), threshold))
+
+
+def _reports(train: Split, test: Split, scores, thresholds) -> dict:
+    counts = train.y.sum(axis=0)
+    return {
+        "at_0.5": multilabel_report(test.y, scores, 0.5, counts),
+        "tuned": multilabel_report(test.y, scores, thresholds, counts),
+    }
+
+
+def _optimizer(config: TwoStageConfig) -> keras.optimizers.Optimizer:
+    return keras.optimizers.AdamW(config.learning_rate, config.weight_decay)

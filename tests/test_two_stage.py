@@ -1,0 +1,65 @@
+"""The two-stage protocol on a subset of the real Yeast data."""
+
+import numpy as np
+import pytest
+
+from sdl_keras.datasets.yeast import load_yeast, split_yeast
+from sdl_keras.two_stage import (
+    Split,
+    TwoStageConfig,
+    label_prior_baseline,
+    run_two_stage,
+)
+
+pytestmark = pytest.mark.tensorflow_only
+
+
+@pytest.fixture(scope="module")
+def yeast_subset():
+    features, labels, _ = load_yeast()
+    (x_train, y_train), (x_test, y_test) = split_yeast(features, labels)
+    mean, std = x_train.mean(0), x_train.std(0) + 1e-6
+    x_train, x_test = (x_train - mean) / std, (x_test - mean) / std
+    return (
+        Split(x_train[:500], y_train[:500]),
+        Split(x_train[500:800], y_train[500:800]),
+        Split(x_test, y_test),
+    )
+
+
+def test_pretrained_classifier_beats_the_label_prior(yeast_subset, tensorflow_backend):
+    import keras
+
+    def make_encoder():
+        inputs = keras.Input((103,))
+        hidden = keras.layers.Dense(64, activation="relu")(inputs)
+        return keras.Model(inputs, keras.layers.Dense(32, activation="relu")(hidden))
+
+    def make_augmentation():
+        return keras.layers.GaussianNoise(0.3)
+
+    config = TwoStageConfig(
+        loss="sdl", pretrain_epochs=5, classifier_epochs=40, batch_size=64, patience=5
+    )
+    report = run_two_stage(
+        make_encoder, *yeast_subset, config, seed=0, make_augmentation=make_augmentation
+    )
+    prior = label_prior_baseline(*yeast_subset)
+    tuned, prior_tuned = report["tuned"], prior["tuned"]
+    # On this split the prior reaches micro-F1 0.589 (two labels are carried
+    # by ~75% of genes), macro-F1 0.311 and mAP 0.296; this run measured
+    # 0.634 / 0.37-0.38 / 0.42 over two seeds, so the margins below hold with
+    # room and still fail for a classifier that learnt nothing.
+    assert tuned["micro_f1"] > prior_tuned["micro_f1"] + 0.03
+    assert tuned["map"] > prior_tuned["map"] + 0.09
+    assert tuned["macro_f1"] > prior_tuned["macro_f1"] + 0.04
+    assert report["at_0.5"]["micro_auc"] > 0.78
+    assert set(tuned["bands"]) == {"head", "medium", "tail"}
+    assert report["classifier_epochs_run"] <= 40
+
+
+def test_split_and_config_errors():
+    with pytest.raises(ValueError, match="as many inputs"):
+        Split(np.zeros((3, 2)), np.zeros((4, 1)))
+    with pytest.raises(ValueError, match="Unknown loss"):
+        TwoStageConfig(loss="triplet")
