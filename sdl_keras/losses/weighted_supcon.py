@@ -124,15 +124,21 @@ def weighted_supcon_loss(
     z = _normalize(anchor_embeddings, dim)
     z_others = _normalize(other_embeddings, dim)
     num_anchors, num_others = ops.shape(z)[0], ops.shape(z_others)[0]
-    masked = ops.repeat(1.0 - valid, other_views)[None, :]
+    # Boolean [N, M] (a quarter of a float mask's memory): own embeddings and
+    # empty queue slots leave the softmax and the positives.
+    excluded = None
+    if contrast_mask is not None:
+        excluded = ops.repeat(valid < 0.5, other_views)[None, :]
     if self_offset is not None:
         own_rows = ops.arange(num_anchors) + ops.cast(self_offset, "int32")
-        masked = masked + ops.one_hot(own_rows, num_others, dtype="float32")
+        own = ops.equal(ops.arange(num_others)[None, :], own_rows[:, None])
+        excluded = own if excluded is None else ops.logical_or(excluded, own)
     logits = ops.matmul(z, ops.transpose(z_others)) / temperature
-    logits = logits - masked * _MASKED_LOGIT_OFFSET
+    if excluded is not None:
+        logits = ops.where(excluded, logits - _MASKED_LOGIT_OFFSET, logits)
+        weights = ops.where(excluded, 0.0, weights)
     log_prob = logits - ops.logsumexp(logits, axis=1, keepdims=True)
 
-    weights = weights * (1.0 - ops.minimum(masked, 1.0))
     num_positives = ops.sum(ops.cast(weights > 0.0, "float32"), axis=1)
     anchor_loss = -ops.sum(weights * log_prob, axis=1)
     if scheme.mean_over_positives:
