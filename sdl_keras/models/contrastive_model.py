@@ -214,7 +214,7 @@ class ContrastiveModel(keras.Model):
             features, embeddings = self._encode(
                 self.encoder, self.projection_head, views, True
             )
-            labels = self._check_labels(y, embeddings)
+            labels = self._check_labels(y)
             contrast = self._contrast_with_queue(views, embeddings, labels)
             contrastive = self._contrastive_loss(
                 labels, embeddings, sample_weight, contrast
@@ -236,7 +236,7 @@ class ContrastiveModel(keras.Model):
         features, embeddings = self._encode(
             self.encoder, self.projection_head, views, False
         )
-        labels = self._check_labels(y, embeddings)
+        labels = self._check_labels(y)
         contrastive = self._contrastive_loss(labels, embeddings, sample_weight, None)
         classification = self._classification_loss(labels, features)
         loss = contrastive + self.classification_weight * classification
@@ -275,7 +275,7 @@ class ContrastiveModel(keras.Model):
             embeddings, (-1, self.num_views, embeddings.shape[-1])
         )
 
-    def _check_labels(self, y, embeddings):
+    def _check_labels(self, y):
         if y is None:
             raise ValueError("ContrastiveModel trains on labels: pass `y`.")
         labels = ops.convert_to_tensor(y)
