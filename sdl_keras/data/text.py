@@ -1,0 +1,233 @@
+"""tf.data pipelines for multi-label text: tokenise, truncate, make views, batch.
+
+Tokenisers are Keras layers that map strings to ragged token ids:
+`vectorization_tokenizer` (core `keras.layers.TextVectorization`, whose graph
+TensorFlow Serving runs as it is), `wordpiece_tokenizer` (a keras-hub
+WordPiece vocabulary learnt offline from the training texts) or
+`preset_tokenizer` (a local keras-hub preset directory). Id 0 is padding in
+all three.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+PAD_ID = 0
+_WORDPIECE_RESERVED = ["[PAD]", "[UNK]", "[MASK]"]
+
+
+def vectorization_tokenizer(
+    texts: Sequence[str], vocabulary_size: int = 20000
+) -> keras.layers.TextVectorization:
+    """Lower-cased, punctuation-stripped words; ids 0 = padding, 1 = unknown."""
+    tokenizer = keras.layers.TextVectorization(
+        max_tokens=vocabulary_size, output_mode="int", ragged=True
+    )
+    tokenizer.adapt(tf.data.Dataset.from_tensor_slices(list(texts)).batch(1024))
+    return tokenizer
+
+
+def wordpiece_tokenizer(texts: Sequence[str], vocabulary_size: int = 20000):
+    """A keras-hub WordPiece tokenizer with a vocabulary learnt from `texts`
+    (offline): ids 0 = [PAD], 1 = [UNK], 2 = [MASK]."""
+    import keras_hub
+
+    vocabulary = keras_hub.tokenizers.compute_word_piece_vocabulary(
+        tf.data.Dataset.from_tensor_slices(list(texts)).batch(1024),
+        vocabulary_size,
+        lowercase=True,
+        strip_accents=True,
+        reserved_tokens=_WORDPIECE_RESERVED,
+    )
+    return keras_hub.tokenizers.WordPieceTokenizer(
+        vocabulary, lowercase=True, strip_accents=True, oov_token="[UNK]"
+    )
+
+
+def preset_tokenizer(preset: str):
+    """The tokenizer of a local keras-hub preset directory (or preset name)."""
+    import keras_hub
+
+    return keras_hub.tokenizers.Tokenizer.from_preset(preset)
+
+
+def mask_token_id(tokenizer) -> int:
+    """The id that masking writes: the tokenizer's mask token, else its
+    unknown token."""
+    for token in ("[MASK]", "<mask>", "[UNK]", "<unk>"):
+        try:
+            return int(tokenizer.token_to_id(token))
+        except (KeyError, ValueError, AttributeError, tf.errors.OpError):
+            continue
+    if isinstance(tokenizer, keras.layers.TextVectorization):
+        return 1  # TextVectorization's out-of-vocabulary id
+    raise ValueError(f"{tokenizer!r} has neither a mask nor an unknown token.")
+
+
+def vocabulary_size(tokenizer) -> int:
+    if isinstance(tokenizer, keras.layers.TextVectorization):
+        return int(tokenizer.vocabulary_size())
+    return int(tokenizer.vocabulary_size())
+
+
+@dataclasses.dataclass(frozen=True)
+class TextAugmentation:
+    """Random edits that turn one token sequence into a view.
+
+    In order: keep a random contiguous span of `crop_fraction` of the tokens,
+    drop each remaining token with probability `drop_rate`, then replace each
+    with `mask_id` with probability `mask_rate`. Padding never appears inside
+    a sequence, and a view keeps at least one token.
+
+    Attributes:
+        mask_id: id written by masking (see `mask_token_id`).
+        mask_rate: probability of masking a token.
+        drop_rate: probability of dropping a token.
+        crop_fraction: share of the sequence kept by the span crop, in (0, 1].
+    """
+
+    mask_id: int
+    mask_rate: float = 0.15
+    drop_rate: float = 0.1
+    crop_fraction: float = 0.9
+
+    def __post_init__(self) -> None:
+        for name in ("mask_rate", "drop_rate"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ValueError(
+                    f"`{name}` must be in [0, 1); got {getattr(self, name)}."
+                )
+        if not 0.0 < self.crop_fraction <= 1.0:
+            raise ValueError(
+                f"`crop_fraction` must be in (0, 1]; got {self.crop_fraction}."
+            )
+
+    def __call__(self, ids: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:
+        """A view of the 1-D `ids`, deterministic for the `[2]` int `seed`."""
+        seeds = tf.random.experimental.stateless_split(seed, 3)
+        length = tf.shape(ids)[0]
+        keep = tf.maximum(
+            1,
+            tf.cast(
+                tf.math.ceil(self.crop_fraction * tf.cast(length, "float32")), "int32"
+            ),
+        )
+        start = tf.random.stateless_uniform(
+            [], seeds[0], maxval=tf.maximum(length - keep, 0) + 1, dtype="int32"
+        )
+        ids = ids[start : start + keep]
+        kept = tf.random.stateless_uniform(tf.shape(ids), seeds[1]) >= self.drop_rate
+        kept = tf.tensor_scatter_nd_update(kept, [[0]], [tf.reduce_any(kept) | kept[0]])
+        ids = tf.boolean_mask(ids, kept)
+        masked = tf.random.stateless_uniform(tf.shape(ids), seeds[2]) < self.mask_rate
+        return tf.where(masked, tf.cast(self.mask_id, ids.dtype), ids)
+
+
+def text_dataset(
+    texts: Sequence[str],
+    labels: np.ndarray,
+    tokenizer,
+    max_length: int,
+    batch_size: int,
+    num_views: int = 0,
+    augmentation: TextAugmentation | None = None,
+    shuffle: bool = False,
+    seed: int = 0,
+    bucket_boundaries: Sequence[int] | None = None,
+    cache: bool = True,
+    drop_remainder: bool = False,
+) -> tf.data.Dataset:
+    """Batches of `(token_ids, labels)` for training or evaluation.
+
+    Texts are tokenised once (in batches) and truncated to `max_length`,
+    then cached; each epoch reshuffles (seeded) and draws fresh views.
+
+    Args:
+        texts: documents.
+        labels: multi-hot `[N, L]`.
+        tokenizer: a layer from this module's tokenizer functions.
+        max_length: tokens kept from the start of each document.
+        batch_size: documents per batch.
+        num_views: 0 for `token_ids` `[B, T]`; V ≥ 1 for `[B, V, T]`, each
+            view drawn by `augmentation` (V views for `ContrastiveModel`).
+        augmentation: the view maker; required with views.
+        shuffle: reshuffle every epoch (seeded).
+        seed: seeds shuffling and views.
+        bucket_boundaries: with them, documents are batched with others of
+            similar length (fewer padded positions); else padded per batch.
+        cache: keep the tokenised documents in memory after the first epoch.
+        drop_remainder: drop a last, smaller batch.
+
+    Returns:
+        A `tf.data.Dataset`, padded with 0 to the longest sequence of each
+        batch, prefetched.
+    """
+    labels = np.asarray(labels, dtype="float32")
+    if labels.ndim != 2 or len(labels) != len(texts):
+        raise ValueError(
+            f"`labels` must be [N, L] with N = {len(texts)} texts; received "
+            f"shape {labels.shape}."
+        )
+    if max_length < 1 or batch_size < 1:
+        raise ValueError("`max_length` and `batch_size` must be ≥ 1.")
+    if num_views and augmentation is None:
+        raise ValueError("Views need an `augmentation` (see TextAugmentation).")
+    documents = tf.data.Dataset.from_tensor_slices(list(texts))
+    tokens = (
+        documents.batch(512)
+        .map(
+            lambda batch: tokenizer(batch)[:, :max_length],
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
+        .unbatch()
+        .map(lambda ids: tf.cast(ids, "int32"))
+    )
+    dataset = tf.data.Dataset.zip(tokens, tf.data.Dataset.from_tensor_slices(labels))
+    if cache:
+        dataset = dataset.cache()
+    if shuffle:
+        dataset = dataset.shuffle(
+            min(len(texts), 10_000), seed=seed, reshuffle_each_iteration=True
+        )
+    if num_views:
+        seeds = tf.data.Dataset.random(
+            seed=seed, rerandomize_each_iteration=True
+        ).batch(2)
+        dataset = tf.data.Dataset.zip(dataset, seeds).map(
+            lambda element, pair: (
+                _views(element[0], pair, num_views, augmentation),
+                element[1],
+            ),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
+    sequence_shape = [num_views, None] if num_views else [None]
+    padded_shapes = (sequence_shape, [labels.shape[1]])
+    if bucket_boundaries:
+        dataset = dataset.bucket_by_sequence_length(
+            lambda ids, _: tf.shape(ids)[-1],
+            list(bucket_boundaries),
+            [batch_size] * (len(bucket_boundaries) + 1),
+            padded_shapes=padded_shapes,
+            drop_remainder=drop_remainder,
+        )
+    else:
+        dataset = dataset.padded_batch(
+            batch_size, padded_shapes, drop_remainder=drop_remainder
+        )
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def _views(ids, pair, num_views: int, augmentation: TextAugmentation):
+    """`[V, T]`: V augmented views, padded to the longest of them."""
+    seed = tf.cast(pair % (2**31 - 1), "int32")
+    views = [
+        augmentation(ids, tf.stack([seed[0], seed[1] + v])) for v in range(num_views)
+    ]
+    longest = tf.reduce_max([tf.shape(view)[0] for view in views])
+    padded = [tf.pad(view, [[0, longest - tf.shape(view)[0]]]) for view in views]
+    return tf.ensure_shape(tf.stack(padded), [num_views, None])
