@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from sdl_keras.losses import LOSSES
 from sdl_keras.metrics import best_threshold, multilabel_report
@@ -91,6 +92,7 @@ def run_two_stage(
     config: TwoStageConfig,
     seed: int = 0,
     make_augmentation: Callable[[], keras.layers.Layer] | None = None,
+    make_dataset: Callable[[Split, str, int], tf.data.Dataset] | None = None,
     verbose: int = 0,
 ) -> dict:
     """Pre-trains (unless `config.loss` is None), trains the classifier with
@@ -98,30 +100,50 @@ def run_two_stage(
 
     Args:
         make_encoder: builds a fresh encoder (called after seeding).
-        train, validation, test: the data; `x` of `train` holds single views,
-            which `make_augmentation` turns into `config.num_views` views.
+        train, validation, test: the data.
         config: the hyper-parameters.
-        seed: fixes initial weights, shuffling and augmentation.
-        make_augmentation: builds the view-making layer; required with a loss.
+        seed: fixes initial weights, shuffling and views.
+        make_augmentation: builds a layer that makes one view of a batch of
+            `train.x` (the model then makes `config.num_views` views).
+        make_dataset: instead, `(split, purpose, seed) -> tf.data.Dataset`
+            of `(inputs, labels)` batches, purpose one of `"pretrain"`
+            (inputs `[B, V, ...]` with the views), `"train"` and
+            `"evaluate"` (single views; not shuffled for evaluate).
         verbose: Keras verbosity.
 
     Returns:
         A dictionary: `"at_0.5"` and `"tuned"` reports (see
         `sdl_keras.metrics.multilabel_report`, with frequency bands from the
-        training labels), the tuned threshold, epochs run and seconds taken.
+        training labels), epochs run and seconds taken.
     """
+    if config.loss is not None and (make_augmentation is None) == (
+        make_dataset is None
+    ):
+        raise ValueError(
+            "Pre-training needs exactly one way to make views: "
+            "`make_augmentation` or `make_dataset`."
+        )
+
+    def data(split: Split, purpose: str) -> dict:
+        if make_dataset is None:
+            return {"x": split.x, "y": split.y, "batch_size": config.batch_size}
+        return {"x": make_dataset(split, purpose, seed)}
+
+    def inputs(split: Split):
+        return (
+            split.x if make_dataset is None else make_dataset(split, "evaluate", seed)
+        )
+
     keras.utils.set_random_seed(seed)
     num_labels = train.y.shape[1]
     encoder = make_encoder()
     started = time.perf_counter()
     if config.loss is not None:
-        if make_augmentation is None:
-            raise ValueError("Pre-training needs `make_augmentation` to make views.")
         pretrainer = ContrastiveModel(
             encoder,
             ProjectionHead(config.projection_dim),
             num_views=config.num_views,
-            augmentation=make_augmentation(),
+            augmentation=None if make_augmentation is None else make_augmentation(),
             num_labels=num_labels,
             classification_weight=config.classification_weight,
             queue_size=config.queue_size,
@@ -131,11 +153,7 @@ def run_two_stage(
             loss=LOSSES[config.loss](temperature=config.temperature),
         )
         pretrainer.fit(
-            train.x,
-            train.y,
-            batch_size=config.batch_size,
-            epochs=config.pretrain_epochs,
-            verbose=verbose,
+            **data(train, "pretrain"), epochs=config.pretrain_epochs, verbose=verbose
         )
     pretrain_seconds = time.perf_counter() - started
 
@@ -150,18 +168,18 @@ def run_two_stage(
         monitor="val_loss", patience=config.patience, restore_best_weights=True
     )
     history = classifier.fit(
-        train.x,
-        train.y,
-        validation_data=(validation.x, validation.y),
-        batch_size=config.batch_size,
+        **data(train, "train"),
+        validation_data=(
+            (validation.x, validation.y) if make_dataset is None else inputs(validation)
+        ),
         epochs=config.classifier_epochs,
         callbacks=[stopping],
         verbose=verbose,
     )
     thresholds = classifier.tune_thresholds(
-        validation.x, validation.y, per_label=config.per_label_thresholds
+        inputs(validation), validation.y, per_label=config.per_label_thresholds
     )
-    scores = classifier.predict(test.x, batch_size=config.batch_size, verbose=0)
+    scores = classifier.predict(inputs(test), verbose=0)
     return _reports(train, test, scores, thresholds) | {
         "classifier_epochs_run": len(history.epoch),
         "pretrain_seconds": pretrain_seconds,
