@@ -56,6 +56,7 @@ def main() -> None:
     parser.add_argument("--pretrain-epochs", type=int, default=10)
     parser.add_argument("--classifier-epochs", type=int, default=40)
     parser.add_argument("--temperature", type=float, default=0.1)
+    parser.add_argument("--learning-rate", type=float, default=2e-3)
     parser.add_argument("--limit", type=int, help="use only this many documents")
     parser.add_argument("--output", type=Path)
     args = parser.parse_args()
@@ -113,6 +114,7 @@ def main() -> None:
             pretrain_epochs=args.pretrain_epochs,
             classifier_epochs=args.classifier_epochs,
             batch_size=args.batch_size,
+            learning_rate=args.learning_rate,
             patience=5,
         )
         results[name] = []

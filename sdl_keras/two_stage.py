@@ -127,7 +127,7 @@ def run_two_stage(
     def data(split: Split, purpose: str) -> dict:
         if make_dataset is None:
             return {"x": split.x, "y": split.y, "batch_size": config.batch_size}
-        return {"x": make_dataset(split, purpose, seed)}
+        return {"x": make_dataset(split, purpose, seed), "shuffle": False}
 
     def inputs(split: Split):
         return (

@@ -122,7 +122,9 @@ class TextAugmentation:
         )
         ids = ids[start : start + keep]
         kept = tf.random.stateless_uniform(tf.shape(ids), seeds[1]) >= self.drop_rate
-        kept = tf.tensor_scatter_nd_update(kept, [[0]], [tf.reduce_any(kept) | kept[0]])
+        # If every token drew "drop", the first one stays.
+        first = tf.equal(tf.range(tf.shape(ids)[0]), 0)
+        kept = kept | (first & ~tf.reduce_any(kept))
         ids = tf.boolean_mask(ids, kept)
         masked = tf.random.stateless_uniform(tf.shape(ids), seeds[2]) < self.mask_rate
         return tf.where(masked, tf.cast(self.mask_id, ids.dtype), ids)
@@ -219,6 +221,11 @@ def text_dataset(
         dataset = dataset.padded_batch(
             batch_size, padded_shapes, drop_remainder=drop_remainder
         )
+        # Known length: Keras shows progress and ends epochs without a warning.
+        batches = len(texts) // batch_size
+        if not drop_remainder and len(texts) % batch_size:
+            batches += 1
+        dataset = dataset.apply(tf.data.experimental.assert_cardinality(batches))
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 

@@ -23,14 +23,18 @@ def cnn_text_encoder(
     """CAML's convolutional base (Mullenbach et al. 2018): embedding, one
     convolution with tanh, max-pooling over the real tokens."""
     token_ids = _token_ids(None)
+    real = ops.not_equal(token_ids, 0)
     x = keras.layers.Embedding(vocabulary_size, embedding_dim, name="embedding")(
         token_ids
     )
+    # Zero vectors at padding: windows at a document's end then see what a
+    # "same" convolution pads with, however much padding the batch has.
+    x = x * ops.cast(real, x.dtype)[..., None]
     x = keras.layers.Dropout(dropout)(x)
     x = keras.layers.Conv1D(
         filters, kernel_size, padding="same", activation="tanh", name="convolution"
     )(x)
-    features = MaskedPooling1D("max", name="pool")(x, ops.not_equal(token_ids, 0))
+    features = MaskedPooling1D("max", name="pool")(x, real)
     return keras.Model(token_ids, features, name=name)
 
 
