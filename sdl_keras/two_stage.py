@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import keras
 import numpy as np
@@ -185,6 +185,65 @@ def run_two_stage(
         "pretrain_seconds": pretrain_seconds,
         "seconds": time.perf_counter() - started,
     }
+
+
+def compare(
+    losses: Sequence[str | None],
+    seeds: Sequence[int],
+    config: TwoStageConfig,
+    log: Callable[[str], None] = print,
+    **run_arguments,
+) -> dict[str, list[dict]]:
+    """`run_two_stage` for every loss (`None`: BCE only) and seed, paired:
+    the same seeds, hence initial encoders and shuffles, for every loss.
+
+    Returns:
+        loss name (`"none"` for BCE only) → one report per seed.
+    """
+    results: dict[str, list[dict]] = {}
+    for loss in losses:
+        name = loss or "none"
+        results[name] = []
+        for seed in seeds:
+            report = run_two_stage(
+                config=dataclasses.replace(config, loss=loss),
+                seed=seed,
+                **run_arguments,
+            )
+            results[name].append(report)
+            tuned = report["tuned"]
+            log(
+                f"{name:>9} seed {seed}: micro-F1 {tuned['micro_f1']:.4f} "
+                f"macro-F1 {tuned['macro_f1']:.4f} mAP {tuned['map']:.4f} "
+                f"({report['seconds']:.0f} s)"
+            )
+    return results
+
+
+def summary_table(results: dict[str, list[dict]], keys: Sequence[str]) -> str:
+    """Markdown: mean ± std over seeds of each `keys` entry of the tuned
+    reports (a key `band/metric` reads a head/medium/tail band)."""
+
+    def value(report: dict, key: str) -> float | None:
+        found = report["tuned"]
+        if "/" in key:
+            band, key = key.split("/")
+            found = found.get("bands", {}).get(band, {})
+        return found.get(key)
+
+    lines = ["| loss | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
+    for name, runs in results.items():
+        cells = []
+        for key in keys:
+            values = [value(run, key) for run in runs]
+            if any(v is None for v in values):
+                cells.append("n/a")  # undefined here, e.g. P@5 with < 5 labels
+                continue
+            values = np.array(values, dtype="float64")
+            spread = values.std(ddof=1) if len(values) > 1 else 0.0
+            cells.append(f"{values.mean():.4f} ± {spread:.4f}")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def label_prior_baseline(train: Split, validation: Split, test: Split) -> dict:

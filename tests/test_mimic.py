@@ -247,3 +247,62 @@ def test_line_numbers_count_multi_line_notes(tmp_path):
         handle.write("2,1,1,broken\n")
     with pytest.raises(ValueError, match="line 5: expected 11 fields"):
         list(mimic.read_rows(tmp_path / "NOTEEVENTS.csv", ["TEXT"]))
+
+
+def test_train_mimic_example_runs_on_a_fixture(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    rng = np.random.default_rng(0)
+    words = ["fever", "cough", "heart", "failure", "renal", "sepsis", "pain", "rash"]
+    notes, codes = [], []
+    for hadm in range(160):
+        chosen = rng.choice(["4280", "4019", "5849", "0389"], rng.integers(1, 3), False)
+        text = " ".join(rng.choice(words, 20))
+        notes.append(
+            note(hadm, hadm // 2, 1000 + hadm, "Discharge summary", "Report", text)
+        )
+        codes += [
+            [hadm, hadm // 2, 1000 + hadm, i, code] for i, code in enumerate(chosen)
+        ]
+    write_csv(tmp_path / "NOTEEVENTS.csv.gz", NOTE_HEADER, notes, compress=True)
+    write_csv(tmp_path / "DIAGNOSES_ICD.csv.gz", CODE_HEADER, codes, compress=True)
+    write_csv(tmp_path / "PROCEDURES_ICD.csv.gz", CODE_HEADER, [], compress=True)
+    output = tmp_path / "results.json"
+    command = [
+        sys.executable,
+        str(root / "examples" / "train_mimic.py"),
+        "--mimic-dir",
+        str(tmp_path),
+        "--codes",
+        "full",
+        "--losses",
+        "none",
+        "sdl",
+        "--seeds",
+        "0",
+        "--pretrain-epochs",
+        "1",
+        "--classifier-epochs",
+        "2",
+        "--max-length",
+        "16",
+        "--batch-size",
+        "16",
+        "--output",
+        str(output),
+    ]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    written = json.loads(output.read_text())
+    assert set(written["results"]) == {"none", "sdl"}
+    assert written["labels"]["codes"][0] in {"428.0", "401.9", "584.9", "038.9"}
+    assert (
+        "precision_at_5" not in written["results"]["sdl"][0]["tuned"]
+    )  # only 4 labels
+    assert "| sdl |" in done.stdout

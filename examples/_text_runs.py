@@ -1,0 +1,84 @@
+"""What the text examples share: their options and how results are written."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from sdl_keras.text_task import TextTask
+from sdl_keras.two_stage import Split, TwoStageConfig, compare, summary_table
+
+NAMES = ["none", "all", "any", "jaccard", "mulsupcon", "sdl"]
+SHOWN = [
+    "micro_f1",
+    "macro_f1",
+    "micro_auc",
+    "macro_auc",
+    "precision_at_5",
+    "precision_at_8",
+    "map",
+    "tail/macro_f1",
+]
+
+
+def add_options(parser: argparse.ArgumentParser, max_length: int, epochs: int) -> None:
+    parser.add_argument(
+        "--losses", nargs="+", default=["none", "any", "sdl"], choices=NAMES
+    )
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--encoder", default="cnn", help="cnn, transformer or a preset")
+    parser.add_argument(
+        "--tokenizer", default="vectorization", choices=["vectorization", "wordpiece"]
+    )
+    parser.add_argument("--vocabulary-size", type=int, default=20000)
+    parser.add_argument("--max-length", type=int, default=max_length)
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--pretrain-epochs", type=int, default=epochs)
+    parser.add_argument("--classifier-epochs", type=int, default=4 * epochs)
+    parser.add_argument("--temperature", type=float, default=0.1)
+    parser.add_argument("--learning-rate", type=float, default=2e-3)
+    parser.add_argument("--output", type=Path)
+
+
+def run(
+    args: argparse.Namespace, train: Split, validation: Split, test: Split, labels
+) -> None:
+    """Every loss and seed on the task; prints the table, writes JSON."""
+    task = TextTask.build(
+        list(train.x),
+        args.encoder,
+        args.tokenizer,
+        args.vocabulary_size,
+        args.max_length,
+        args.batch_size,
+    )
+    config = TwoStageConfig(
+        temperature=args.temperature,
+        pretrain_epochs=args.pretrain_epochs,
+        classifier_epochs=args.classifier_epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.learning_rate,
+        patience=5,
+    )
+    results = compare(
+        [None if name == "none" else name for name in args.losses],
+        args.seeds,
+        config,
+        log=lambda line: print(line, flush=True),
+        make_encoder=task.make_encoder,
+        train=train,
+        validation=validation,
+        test=test,
+        make_dataset=task.make_dataset,
+    )
+    print("\ntest set, thresholds tuned on validation, mean ± std over seeds")
+    print(summary_table(results, SHOWN))
+    if args.output:
+        args.output.parent.mkdir(parents=True, exist_ok=True)
+        settings = {
+            k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()
+        }
+        document = {"args": settings, "labels": labels.get_config(), "results": results}
+        args.output.write_text(json.dumps(document, indent=1))
+        print(f"wrote {args.output}")
