@@ -175,6 +175,9 @@ def test_pipeline_batches_truncates_and_pads(corpus):
     expected = np.asarray(tokenizer(texts[0]))[:12]
     np.testing.assert_array_equal(ids[0, : len(expected)], expected)
     assert not np.asarray(ids[0, len(expected) :]).any()
+    fixed = text.text_dataset(texts, labels, tokenizer, 12, 16, fixed_length=True)
+    assert {tuple(ids.shape) for ids, _ in fixed} == {(16, 12)}
+    assert fixed.element_spec[0].shape.as_list() == [None, 12]
     bucketed = text.text_dataset(
         texts, labels, tokenizer, 40, 8, bucket_boundaries=[10, 20]
     )
