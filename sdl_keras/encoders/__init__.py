@@ -1,5 +1,9 @@
 """Encoders mapping raw inputs to features `[B, F]`."""
 
+from sdl_keras.encoders.image import (
+    application_image_encoder,
+    small_cnn_image_encoder,
+)
 from sdl_keras.encoders.masked_pooling import MaskedPooling1D
 from sdl_keras.encoders.text import (
     backbone_text_encoder,
@@ -9,7 +13,9 @@ from sdl_keras.encoders.text import (
 
 __all__ = [
     "MaskedPooling1D",
+    "application_image_encoder",
     "backbone_text_encoder",
     "cnn_text_encoder",
+    "small_cnn_image_encoder",
     "transformer_text_encoder",
 ]

@@ -1,0 +1,158 @@
+"""tf.data pipelines for multi-label images: decode, resize, make views, batch.
+
+Images come as an array `[N, H, W, C]`, as file paths or as encoded bytes
+(JPEG, PNG, ...). Batches hold float32 pixels in [0, 255] (what
+`keras.applications` backbones expect; the encoders of `sdl_keras.encoders`
+rescale themselves), with their multi-hot labels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+
+def view_augmentation(
+    channels: int = 3,
+    crop_zoom: float = 0.4,
+    shift: float = 0.1,
+    flip: bool = True,
+    colour: float = 0.4,
+    grayscale_rate: float = 0.2,
+    seed: int | None = None,
+) -> keras.Sequential:
+    """The view maker of contrastive image work, from Keras preprocessing
+    layers: random resized crop (a zoom into up to `crop_zoom` of the image
+    with a shift), horizontal flip, colour jitter (brightness and contrast;
+    saturation and hue too for RGB) and, for RGB, random grayscale.
+
+    Args:
+        channels: 1 or 3.
+        crop_zoom: largest zoom-in, as a fraction of the side.
+        shift: largest translation, as a fraction of the side.
+        flip: random horizontal flips (turn off for orientation-bearing
+            content such as digits).
+        colour: jitter strength in [0, 1).
+        grayscale_rate: probability of a grayscale view (RGB only).
+        seed: seeds every layer.
+    """
+    if channels not in (1, 3):
+        raise ValueError(f"`channels` must be 1 or 3; received {channels}.")
+    layers = [
+        keras.layers.RandomZoom((-crop_zoom, 0.0), fill_mode="reflect", seed=seed),
+        keras.layers.RandomTranslation(shift, shift, fill_mode="reflect", seed=seed),
+    ]
+    if flip:
+        layers.append(keras.layers.RandomFlip("horizontal", seed=seed))
+    if colour > 0:
+        if channels == 3:
+            layers.append(
+                keras.layers.RandomColorJitter(
+                    value_range=(0, 255),
+                    brightness_factor=colour,
+                    contrast_factor=colour,
+                    saturation_factor=(0.5 - colour / 2, 0.5 + colour / 2),
+                    hue_factor=colour / 4,
+                    seed=seed,
+                )
+            )
+        else:
+            layers += [
+                keras.layers.RandomBrightness(colour, value_range=(0, 255), seed=seed),
+                keras.layers.RandomContrast(colour, value_range=(0, 255), seed=seed),
+            ]
+    if channels == 3 and grayscale_rate > 0:
+        layers.append(keras.layers.RandomGrayscale(grayscale_rate, seed=seed))
+    return keras.Sequential(layers, name="view_augmentation")
+
+
+def image_dataset(
+    images,
+    labels: np.ndarray,
+    image_size: Sequence[int],
+    batch_size: int,
+    num_views: int = 0,
+    augmentation: keras.layers.Layer | None = None,
+    shuffle: bool = False,
+    seed: int = 0,
+    channels: int = 3,
+    cache: bool = True,
+    drop_remainder: bool = False,
+) -> tf.data.Dataset:
+    """Batches of `(pixels, labels)` for training or evaluation.
+
+    Args:
+        images: uint8/float array `[N, H, W, C]`, or N file paths, or N
+            encoded images (bytes).
+        labels: multi-hot `[N, L]`.
+        image_size: `(height, width)` every image is resized to.
+        batch_size: images per batch.
+        num_views: 0 for pixels `[B, H, W, C]`; V ≥ 1 for `[B, V, H, W, C]`,
+            each view drawn by `augmentation` (a fresh draw every epoch).
+        augmentation: the view maker (e.g. `view_augmentation`); required
+            with views.
+        shuffle: reshuffle every epoch (seeded).
+        seed: seeds shuffling.
+        channels: channels decoded from files or bytes.
+        cache: keep decoded, resized images in memory after the first epoch.
+        drop_remainder: drop a last, smaller batch.
+    """
+    labels = np.asarray(labels, dtype="float32")
+    if labels.ndim != 2 or len(labels) != len(images):
+        raise ValueError(
+            f"`labels` must be [N, L] with N = {len(images)} images; received "
+            f"shape {labels.shape}."
+        )
+    if num_views and augmentation is None:
+        raise ValueError("Views need an `augmentation` (see view_augmentation).")
+    height, width = (int(side) for side in image_size)
+    if isinstance(images, np.ndarray):
+        if images.ndim != 4:
+            raise ValueError(
+                f"An image array must be [N, H, W, C]; got {images.shape}."
+            )
+        pixels = tf.data.Dataset.from_tensor_slices(images)
+    else:
+        images = list(images)
+        are_paths = bool(images) and isinstance(images[0], (str, Path))
+        if are_paths:
+            missing = [str(path) for path in images if not Path(path).exists()]
+            if missing:
+                raise FileNotFoundError(
+                    f"{len(missing)} image files not found, e.g. {missing[:3]}."
+                )
+            images = [str(path) for path in images]
+        sources = tf.data.Dataset.from_tensor_slices(images)
+        if are_paths:
+            sources = sources.map(tf.io.read_file, num_parallel_calls=tf.data.AUTOTUNE)
+        pixels = sources.map(
+            lambda data: tf.io.decode_image(
+                data, channels=channels, expand_animations=False
+            ),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
+    pixels = pixels.map(
+        lambda image: tf.image.resize(tf.cast(image, "float32"), (height, width)),
+        num_parallel_calls=tf.data.AUTOTUNE,
+    )
+    dataset = tf.data.Dataset.zip(pixels, tf.data.Dataset.from_tensor_slices(labels))
+    if cache:
+        dataset = dataset.cache()
+    if shuffle:
+        dataset = dataset.shuffle(min(len(labels), 10_000), seed=seed)
+    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    if num_views:
+        dataset = dataset.map(
+            lambda batch, y: (
+                tf.stack(
+                    [augmentation(batch, training=True) for _ in range(num_views)], 1
+                ),
+                y,
+            ),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
+    return dataset.prefetch(tf.data.AUTOTUNE)
