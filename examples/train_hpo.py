@@ -23,7 +23,7 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np
-from _text_runs import add_options, run
+from _runs import TEXT_METRICS, add_options, add_text_options, run, text_task
 
 from sdl_keras.datasets.hpo import load_hpo, split_hpo
 from sdl_keras.two_stage import Split
@@ -33,7 +33,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--level", type=int, default=2, choices=[1, 2])
     parser.add_argument("--limit", type=int, help="use only this many documents")
-    add_options(parser, max_length=64, epochs=10)
+    add_options(parser, epochs=10, classifier_epochs=40)
+    add_text_options(parser, max_length=64)
     args = parser.parse_args()
 
     texts, labels, vocabulary = load_hpo(args.level)
@@ -48,7 +49,7 @@ def main() -> None:
         f"{labels.sum(1).mean():.2f} a document; split {len(train.x)}/"
         f"{len(validation.x)}/{len(test.x)}"
     )
-    run(args, train, validation, test, vocabulary)
+    run(args, text_task(args, train), train, validation, test, vocabulary, TEXT_METRICS)
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np
-from _text_runs import add_options, run
+from _runs import TEXT_METRICS, add_options, add_text_options, run, text_task
 
 from sdl_keras.datasets.mimic import load_mimic_iii, load_mimic_iv
 from sdl_keras.two_stage import Split
@@ -35,7 +35,8 @@ def main() -> None:
     parser.add_argument("--codes", default="50", choices=["50", "full"])
     parser.add_argument("--icd", type=int, default=9, choices=[9, 10])
     parser.add_argument("--splits-dir", type=Path)
-    add_options(parser, max_length=3000, epochs=5)
+    add_options(parser, epochs=5, classifier_epochs=20)
+    add_text_options(parser, max_length=3000)
     args = parser.parse_args()
 
     if args.version == "iii":
@@ -53,7 +54,15 @@ def main() -> None:
         f"split {len(train.x)}/{len(validation.x)}/{len(test.x)} "
         f"(listed but unavailable: {data.missing})"
     )
-    run(args, train, validation, test, data.vocabulary)
+    run(
+        args,
+        text_task(args, train),
+        train,
+        validation,
+        test,
+        data.vocabulary,
+        TEXT_METRICS,
+    )
 
 
 if __name__ == "__main__":

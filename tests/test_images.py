@@ -245,3 +245,62 @@ def test_brief_scene_training_beats_chance():
     chance = y_test.mean()  # the mAP of random scores
     # Measured: mAP 0.45 against chance 0.15.
     assert report["tuned"]["map"] > chance + 0.2
+
+
+def test_train_coco_example_runs_on_a_fixture(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import tensorflow as tf
+
+    root = Path(__file__).resolve().parents[1]
+    rng = np.random.default_rng(0)
+    (tmp_path / "annotations").mkdir()
+    for split, count in (("train", 40), ("val", 12)):
+        (tmp_path / f"{split}2017").mkdir()
+        document = {"images": [], "annotations": [], "categories": []}
+        document["categories"] = [{"id": i, "name": f"c{i}"} for i in (1, 2, 5, 7)]
+        for image_id in range(count):
+            name = f"{image_id:012d}.jpg"
+            pixels = rng.integers(0, 256, size=(20, 20, 3), dtype="uint8")
+            (tmp_path / f"{split}2017" / name).write_bytes(
+                tf.io.encode_jpeg(pixels).numpy()
+            )
+            document["images"].append({"id": image_id, "file_name": name})
+            for category in rng.choice([1, 2, 5, 7], rng.integers(1, 3), replace=False):
+                document["annotations"].append(
+                    {"image_id": image_id, "category_id": int(category)}
+                )
+        path = tmp_path / "annotations" / f"instances_{split}2017.json"
+        path.write_text(json.dumps(document))
+    output = tmp_path / "coco.json"
+    command = [
+        sys.executable,
+        str(root / "examples" / "train_coco.py"),
+        "--coco-dir",
+        str(tmp_path),
+        "--encoder",
+        "small_cnn",
+        "--image-size",
+        "16",
+        "--losses",
+        "sdl",
+        "--seeds",
+        "0",
+        "--pretrain-epochs",
+        "1",
+        "--classifier-epochs",
+        "1",
+        "--batch-size",
+        "8",
+        "--output",
+        str(output),
+    ]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    written = json.loads(output.read_text())
+    assert written["labels"]["names"] == ["c1", "c2", "c5", "c7"]
+    assert written["results"]["sdl"][0]["tuned"]["num_labels"] == 4

@@ -1,4 +1,4 @@
-"""What the text examples share: their options and how results are written."""
+"""What the text and image examples share: options, the run, the output."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from sdl_keras.text_task import TextTask
 from sdl_keras.two_stage import Split, TwoStageConfig, compare, summary_table
 
 NAMES = ["none", "all", "any", "jaccard", "mulsupcon", "sdl"]
-SHOWN = [
+# What each field reports (a "band/metric" key reads a frequency band).
+TEXT_METRICS = [
     "micro_f1",
     "macro_f1",
     "micro_auc",
@@ -20,32 +21,43 @@ SHOWN = [
     "map",
     "tail/macro_f1",
 ]
+IMAGE_METRICS = [
+    "map",
+    "micro_f1",
+    "macro_f1",
+    "macro_auc",
+    "head/macro_f1",
+    "medium/macro_f1",
+    "tail/macro_f1",
+]
 
 
-def add_options(parser: argparse.ArgumentParser, max_length: int, epochs: int) -> None:
+def add_options(
+    parser: argparse.ArgumentParser, epochs: int, classifier_epochs: int
+) -> None:
     parser.add_argument(
         "--losses", nargs="+", default=["none", "any", "sdl"], choices=NAMES
     )
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--pretrain-epochs", type=int, default=epochs)
+    parser.add_argument("--classifier-epochs", type=int, default=classifier_epochs)
+    parser.add_argument("--temperature", type=float, default=0.1)
+    parser.add_argument("--learning-rate", type=float, default=2e-3)
+    parser.add_argument("--output", type=Path)
+
+
+def add_text_options(parser: argparse.ArgumentParser, max_length: int) -> None:
     parser.add_argument("--encoder", default="cnn", help="cnn, transformer or a preset")
     parser.add_argument(
         "--tokenizer", default="vectorization", choices=["vectorization", "wordpiece"]
     )
     parser.add_argument("--vocabulary-size", type=int, default=20000)
     parser.add_argument("--max-length", type=int, default=max_length)
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--pretrain-epochs", type=int, default=epochs)
-    parser.add_argument("--classifier-epochs", type=int, default=4 * epochs)
-    parser.add_argument("--temperature", type=float, default=0.1)
-    parser.add_argument("--learning-rate", type=float, default=2e-3)
-    parser.add_argument("--output", type=Path)
 
 
-def run(
-    args: argparse.Namespace, train: Split, validation: Split, test: Split, labels
-) -> None:
-    """Every loss and seed on the task; prints the table, writes JSON."""
-    task = TextTask.build(
+def text_task(args: argparse.Namespace, train: Split) -> TextTask:
+    return TextTask.build(
         list(train.x),
         args.encoder,
         args.tokenizer,
@@ -53,6 +65,13 @@ def run(
         args.max_length,
         args.batch_size,
     )
+
+
+def run(
+    args, task, train: Split, validation: Split, test: Split, labels, shown
+) -> None:
+    """Every loss and seed on the task (a TextTask or ImageTask); prints the
+    table of the `shown` metrics, writes every report as JSON."""
     config = TwoStageConfig(
         temperature=args.temperature,
         pretrain_epochs=args.pretrain_epochs,
@@ -73,7 +92,7 @@ def run(
         make_dataset=task.make_dataset,
     )
     print("\ntest set, thresholds tuned on validation, mean ± std over seeds")
-    print(summary_table(results, SHOWN))
+    print(summary_table(results, shown))
     if args.output:
         args.output.parent.mkdir(parents=True, exist_ok=True)
         settings = {
