@@ -20,14 +20,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import statistics
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import keras
 import numpy as np
+from _feeding import throughput, time_feeding
 
 from sdl_keras.data import text
 from sdl_keras.encoders import cnn_text_encoder
@@ -61,7 +60,6 @@ def main() -> None:
 
     tokenizer = text.vectorization_tokenizer(texts, WORDS)
     augmentation = text.TextAugmentation(text.mask_token_id(tokenizer))
-    started = time.perf_counter()
     dataset = text.text_dataset(
         texts,
         labels,
@@ -74,32 +72,14 @@ def main() -> None:
         seed=0,
         fixed_length=True,
     )
-    first_epoch = list(dataset)
-    tokenising = count / (time.perf_counter() - started)
-    started = time.perf_counter()
-    in_memory = [(x.numpy(), y.numpy()) for x, y in dataset]
-    cached = count / (time.perf_counter() - started)
+    tokenising = throughput(dataset, count)  # the first pass fills the cache
+    cached = throughput(dataset, count)
 
     keras.utils.set_random_seed(0)
     encoder = cnn_text_encoder(text.vocabulary_size(tokenizer), 64, 256, 5)
     model = ContrastiveModel(encoder, ProjectionHead(128, (256,)))
     model.compile(optimizer="adamw", loss=SimilarityDissimilarityLoss())
-    for x, y in first_epoch + in_memory:  # trace every shape before timing
-        model.train_on_batch(x, y)
-
-    # Timed per epoch, iterator included: a pipeline that lags shows up as
-    # waiting between steps.
-    epoch = {"pipeline": [], "in memory": []}
-    for _ in range(rounds):
-        start = time.perf_counter()
-        for x, y in dataset:
-            model.train_on_batch(x, y)
-        epoch["pipeline"].append((time.perf_counter() - start) / len(in_memory))
-        start = time.perf_counter()
-        for x, y in in_memory:
-            model.train_on_batch(x, y)
-        epoch["in memory"].append((time.perf_counter() - start) / len(in_memory))
-    medians = {name: statistics.median(values) for name, values in epoch.items()}
+    medians = time_feeding(model, dataset, rounds)
     ratio = medians["pipeline"] / medians["in memory"]
     print(
         f"{count} documents of {LENGTH} tokens, batch {batch} × 2 views, "
