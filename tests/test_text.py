@@ -336,3 +336,34 @@ def test_brief_hpo_training_beats_the_label_prior():
     assert report["tuned"]["micro_f1"] > prior["tuned"]["micro_f1"] + 0.15
     assert report["tuned"]["map"] > prior["tuned"]["map"] + 0.15
     assert report["tuned"]["precision_at_5"] > prior["tuned"]["precision_at_5"]
+
+
+def test_tokenizer_from_a_local_preset(tmp_path, corpus):
+    import keras_hub
+
+    from sdl_keras.data import text
+    from sdl_keras.text_task import TextTask
+
+    vocabulary = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + [
+        f"w{i}" for i in range(40)
+    ]
+    preset = tmp_path / "preset"
+    keras_hub.models.BertBackbone(
+        vocabulary_size=len(vocabulary),
+        num_layers=1,
+        num_heads=2,
+        hidden_dim=8,
+        intermediate_dim=16,
+        max_sequence_length=16,
+    ).save_to_preset(preset)
+    keras_hub.tokenizers.BertTokenizer(vocabulary=vocabulary).save_to_preset(preset)
+    tokenizer = text.preset_tokenizer(str(tmp_path / "preset"))
+    assert text.mask_token_id(tokenizer) == 4
+    texts, labels = corpus
+    ids, _ = next(iter(text.text_dataset(texts, labels, tokenizer, 10, 4)))
+    assert ids.shape[0] == 4 and int(ids.numpy().max()) < len(vocabulary)
+    task = TextTask.build(texts, encoder=str(preset), max_length=12, batch_size=4)
+    features = task.make_encoder()(ids)
+    assert features.shape == (4, 8)  # the tiny backbone's hidden size
+    with pytest.raises(ValueError, match="tokenizer"):
+        TextTask.build(texts, "cnn", "bpe")
