@@ -243,8 +243,8 @@ def test_brief_scene_training_beats_chance():
         make_dataset=make_dataset,
     )
     chance = y_test.mean()  # the mAP of random scores
-    # Measured: mAP 0.45 against chance 0.15.
-    assert report["tuned"]["map"] > chance + 0.2
+    # Measured: mAP 0.43 against chance 0.15; asserted: at least twice chance.
+    assert report["tuned"]["map"] > chance + 0.15
 
 
 def test_train_coco_example_runs_on_a_fixture(tmp_path):
