@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import statistics
 import time
 
@@ -30,3 +31,21 @@ def throughput(dataset, items: int) -> float:
     for _ in dataset:
         pass
     return items / (time.perf_counter() - start)
+
+
+def report(
+    title: str, medians: dict[str, float], rates: str, path: str | None, **extra
+):
+    """Prints the step-time table and ratio; writes them with `extra` as JSON."""
+    ratio = medians["pipeline"] / medians["in memory"]
+    print(title)
+    print("| fed by | step ms (batch to batch) |")
+    print("|---|---|")
+    for name, value in medians.items():
+        print(f"| {name} | {1e3 * value:.1f} |")
+    print(f"ratio pipeline / in memory: {ratio:.3f} (goal ≤ 1.05)")
+    print(rates)
+    if path:
+        with open(path, "w") as handle:
+            document = {"step_seconds": medians, "ratio": ratio, **extra}
+            json.dump(document, handle, indent=1)

@@ -16,7 +16,6 @@ second, uncached and cached.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import tempfile
 from pathlib import Path
@@ -26,7 +25,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import keras
 import tensorflow as tf
-from _feeding import throughput, time_feeding
+from _feeding import report, throughput, time_feeding
 
 from sdl_keras.data import images
 from sdl_keras.datasets import scenes
@@ -74,28 +73,14 @@ def main() -> None:
         )
         model.compile(optimizer="adamw", loss=SimilarityDissimilarityLoss())
         medians = time_feeding(model, dataset(cache=False), rounds)
-    ratio = medians["pipeline"] / medians["in memory"]
-    print(f"{count} JPEG files 96×96 → 64×64, batch {batch} × 2 views, {rounds} rounds")
-    print("| fed by | step ms (batch to batch) |")
-    print("|---|---|")
-    for name, value in medians.items():
-        print(f"| {name} | {1e3 * value:.1f} |")
-    print(f"ratio pipeline / in memory: {ratio:.3f} (goal ≤ 1.05)")
-    print(
+    report(
+        f"{count} JPEG files 96×96 → 64×64, batch {batch} × 2 views, {rounds} rounds",
+        medians,
         f"pipeline alone (decode + two views): {uncached:.0f} images/s uncached, "
-        f"{cached:.0f} images/s cached"
+        f"{cached:.0f} images/s cached",
+        args.json,
+        images_per_second={"uncached": uncached, "cached": cached},
     )
-    if args.json:
-        with open(args.json, "w") as handle:
-            json.dump(
-                {
-                    "step_seconds": medians,
-                    "ratio": ratio,
-                    "images_per_second": {"uncached": uncached, "cached": cached},
-                },
-                handle,
-                indent=1,
-            )
 
 
 if __name__ == "__main__":

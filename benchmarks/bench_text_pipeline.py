@@ -18,7 +18,6 @@ epochs from the cache).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -26,7 +25,7 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import keras
 import numpy as np
-from _feeding import throughput, time_feeding
+from _feeding import report, throughput, time_feeding
 
 from sdl_keras.data import text
 from sdl_keras.encoders import cnn_text_encoder
@@ -80,34 +79,15 @@ def main() -> None:
     model = ContrastiveModel(encoder, ProjectionHead(128, (256,)))
     model.compile(optimizer="adamw", loss=SimilarityDissimilarityLoss())
     medians = time_feeding(model, dataset, rounds)
-    ratio = medians["pipeline"] / medians["in memory"]
-    print(
+    report(
         f"{count} documents of {LENGTH} tokens, batch {batch} × 2 views, "
-        f"{rounds} rounds"
-    )
-    print("| fed by | step ms (batch to batch) |")
-    print("|---|---|")
-    for name, value in medians.items():
-        print(f"| {name} | {1e3 * value:.1f} |")
-    print(f"ratio pipeline / in memory: {ratio:.3f} (goal ≤ 1.05)")
-    print(
+        f"{rounds} rounds",
+        medians,
         f"pipeline alone: {tokenising:.0f} documents/s on the first epoch "
-        f"(tokenising), {cached:.0f} documents/s from the cache (views made)"
+        f"(tokenising), {cached:.0f} documents/s from the cache (views made)",
+        args.json,
+        documents_per_second={"first_epoch": tokenising, "cached": cached},
     )
-    if args.json:
-        with open(args.json, "w") as handle:
-            json.dump(
-                {
-                    "step_seconds": medians,
-                    "ratio": ratio,
-                    "documents_per_second": {
-                        "first_epoch": tokenising,
-                        "cached": cached,
-                    },
-                },
-                handle,
-                indent=1,
-            )
 
 
 if __name__ == "__main__":

@@ -5,6 +5,8 @@ import json
 import numpy as np
 import pytest
 
+from tests.conftest import run_example
+
 pytestmark = pytest.mark.tensorflow_only
 
 
@@ -248,14 +250,8 @@ def test_brief_scene_training_beats_chance():
 
 
 def test_train_coco_example_runs_on_a_fixture(tmp_path):
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
     import tensorflow as tf
 
-    root = Path(__file__).resolve().parents[1]
     rng = np.random.default_rng(0)
     (tmp_path / "annotations").mkdir()
     for split, count in (("train", 40), ("val", 12)):
@@ -276,9 +272,8 @@ def test_train_coco_example_runs_on_a_fixture(tmp_path):
         path = tmp_path / "annotations" / f"instances_{split}2017.json"
         path.write_text(json.dumps(document))
     output = tmp_path / "coco.json"
-    command = [
-        sys.executable,
-        str(root / "examples" / "train_coco.py"),
+    run_example(
+        "train_coco",
         "--coco-dir",
         str(tmp_path),
         "--encoder",
@@ -297,10 +292,7 @@ def test_train_coco_example_runs_on_a_fixture(tmp_path):
         "8",
         "--output",
         str(output),
-    ]
-    env = {**os.environ, "PYTHONPATH": str(root)}
-    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
+    )
     written = json.loads(output.read_text())
     assert written["labels"]["names"] == ["c1", "c2", "c5", "c7"]
     assert written["results"]["sdl"][0]["tuned"]["num_labels"] == 4

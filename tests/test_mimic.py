@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from sdl_keras.datasets import mimic
+from tests.conftest import run_example
 
 NOTE_HEADER = [
     "ROW_ID",
@@ -251,12 +252,7 @@ def test_line_numbers_count_multi_line_notes(tmp_path):
 
 def test_train_mimic_example_runs_on_a_fixture(tmp_path):
     import json
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1]
     rng = np.random.default_rng(0)
     words = ["fever", "cough", "heart", "failure", "renal", "sepsis", "pain", "rash"]
     notes, codes = [], []
@@ -273,9 +269,8 @@ def test_train_mimic_example_runs_on_a_fixture(tmp_path):
     write_csv(tmp_path / "DIAGNOSES_ICD.csv.gz", CODE_HEADER, codes, compress=True)
     write_csv(tmp_path / "PROCEDURES_ICD.csv.gz", CODE_HEADER, [], compress=True)
     output = tmp_path / "results.json"
-    command = [
-        sys.executable,
-        str(root / "examples" / "train_mimic.py"),
+    done = run_example(
+        "train_mimic",
         "--mimic-dir",
         str(tmp_path),
         "--codes",
@@ -295,10 +290,7 @@ def test_train_mimic_example_runs_on_a_fixture(tmp_path):
         "16",
         "--output",
         str(output),
-    ]
-    env = {**os.environ, "PYTHONPATH": str(root)}
-    done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
+    )
     written = json.loads(output.read_text())
     assert set(written["results"]) == {"none", "sdl"}
     assert written["labels"]["codes"][0] in {"428.0", "401.9", "584.9", "038.9"}

