@@ -17,7 +17,6 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-PAD_ID = 0
 _WORDPIECE_RESERVED = ["[PAD]", "[UNK]", "[MASK]"]
 
 
@@ -70,8 +69,7 @@ def mask_token_id(tokenizer) -> int:
 
 
 def vocabulary_size(tokenizer) -> int:
-    if isinstance(tokenizer, keras.layers.TextVectorization):
-        return int(tokenizer.vocabulary_size())
+    """Number of token ids (an encoder's embedding size)."""
     return int(tokenizer.vocabulary_size())
 
 
