@@ -10,6 +10,7 @@ import tensorflow as tf
 
 from sdl_keras.data import images
 from sdl_keras.encoders import application_image_encoder, small_cnn_image_encoder
+from sdl_keras.export import ImagePreprocessor
 from sdl_keras.two_stage import Split
 
 
@@ -43,6 +44,10 @@ class ImageTask:
                 f"{self.encoder} takes RGB images; channels={self.channels}."
             )
         return application_image_encoder(self.encoder, shape, self.weights)
+
+    def serving_preprocessor(self) -> ImagePreprocessor:
+        """What `sdl_keras.export.export_for_serving` runs on image bytes."""
+        return ImagePreprocessor(self.image_size, self.channels)
 
     def make_dataset(self, split: Split, purpose: str, seed: int) -> tf.data.Dataset:
         augmentation = images.view_augmentation(

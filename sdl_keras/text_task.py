@@ -14,6 +14,7 @@ from sdl_keras.encoders import (
     cnn_text_encoder,
     transformer_text_encoder,
 )
+from sdl_keras.export import TextPreprocessor
 from sdl_keras.two_stage import Split
 
 TOKENIZERS = {
@@ -72,6 +73,11 @@ class TextTask:
         if self.encoder == "transformer":
             return transformer_text_encoder(size, self.max_length)
         return backbone_text_encoder(self.encoder)
+
+    def serving_preprocessor(self) -> TextPreprocessor:
+        """What `sdl_keras.export.export_for_serving` runs on raw strings
+        (refused for keras-hub tokenizers: see `TextPreprocessor`)."""
+        return TextPreprocessor(self.tokenizer, self.max_length)
 
     def make_dataset(self, split: Split, purpose: str, seed: int) -> tf.data.Dataset:
         return text.text_dataset(

@@ -84,23 +84,45 @@ class TwoStageConfig:
             )
 
 
-def run_two_stage(
+@dataclasses.dataclass
+class TrainedModels:
+    """What `train_two_stage` produced.
+
+    Attributes:
+        classifier: the classifier, thresholds tuned on validation data.
+        pretrainer: the contrastive model (sharing the classifier's encoder),
+            or None without pre-training.
+        pretrain_history: `History.history` of pre-training (empty without).
+        classifier_history: `History.history` of the classifier.
+        pretrain_seconds: time spent pre-training.
+        seconds: time spent in both stages and threshold tuning.
+    """
+
+    classifier: MultiLabelClassifier
+    pretrainer: ContrastiveModel | None
+    pretrain_history: dict
+    classifier_history: dict
+    pretrain_seconds: float
+    seconds: float
+
+
+def train_two_stage(
     make_encoder: Callable[[], keras.Model],
     train: Split,
     validation: Split,
-    test: Split,
     config: TwoStageConfig,
     seed: int = 0,
     make_augmentation: Callable[[], keras.layers.Layer] | None = None,
     make_dataset: Callable[[Split, str, int], tf.data.Dataset] | None = None,
     verbose: int = 0,
-) -> dict:
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+) -> TrainedModels:
     """Pre-trains (unless `config.loss` is None), trains the classifier with
-    early stopping, tunes thresholds on `validation` and reports on `test`.
+    early stopping and tunes its thresholds on `validation`.
 
     Args:
         make_encoder: builds a fresh encoder (called after seeding).
-        train, validation, test: the data.
+        train, validation: the data.
         config: the hyper-parameters.
         seed: fixes initial weights, shuffling and views.
         make_augmentation: builds a layer that makes one view of a batch of
@@ -110,11 +132,7 @@ def run_two_stage(
             (inputs `[B, V, ...]` with the views), `"train"` and
             `"evaluate"` (single views; not shuffled for evaluate).
         verbose: Keras verbosity.
-
-    Returns:
-        A dictionary: `"at_0.5"` and `"tuned"` reports (see
-        `sdl_keras.metrics.multilabel_report`, with frequency bands from the
-        training labels), epochs run and seconds taken.
+        callbacks: added to both stages' `fit` (e.g. TensorBoard).
     """
     if config.loss is not None and (make_augmentation is None) == (
         make_dataset is None
@@ -129,15 +147,11 @@ def run_two_stage(
             return {"x": split.x, "y": split.y, "batch_size": config.batch_size}
         return {"x": make_dataset(split, purpose, seed), "shuffle": False}
 
-    def inputs(split: Split):
-        return (
-            split.x if make_dataset is None else make_dataset(split, "evaluate", seed)
-        )
-
     keras.utils.set_random_seed(seed)
     num_labels = train.y.shape[1]
     encoder = make_encoder()
     started = time.perf_counter()
+    pretrainer, pretrain_history = None, {}
     if config.loss is not None:
         pretrainer = ContrastiveModel(
             encoder,
@@ -152,9 +166,12 @@ def run_two_stage(
             optimizer=_optimizer(config),
             loss=LOSSES[config.loss](temperature=config.temperature),
         )
-        pretrainer.fit(
-            **data(train, "pretrain"), epochs=config.pretrain_epochs, verbose=verbose
-        )
+        pretrain_history = pretrainer.fit(
+            **data(train, "pretrain"),
+            epochs=config.pretrain_epochs,
+            verbose=verbose,
+            callbacks=list(callbacks),
+        ).history
     pretrain_seconds = time.perf_counter() - started
 
     classifier = MultiLabelClassifier(
@@ -170,21 +187,74 @@ def run_two_stage(
     history = classifier.fit(
         **data(train, "train"),
         validation_data=(
-            (validation.x, validation.y) if make_dataset is None else inputs(validation)
+            (validation.x, validation.y)
+            if make_dataset is None
+            else evaluation_inputs(validation, make_dataset, seed)
         ),
         epochs=config.classifier_epochs,
-        callbacks=[stopping],
+        callbacks=[stopping, *callbacks],
         verbose=verbose,
     )
-    thresholds = classifier.tune_thresholds(
-        inputs(validation), validation.y, per_label=config.per_label_thresholds
+    classifier.tune_thresholds(
+        evaluation_inputs(validation, make_dataset, seed),
+        validation.y,
+        per_label=config.per_label_thresholds,
     )
-    scores = classifier.predict(inputs(test), verbose=0)
+    return TrainedModels(
+        classifier,
+        pretrainer,
+        pretrain_history,
+        history.history,
+        pretrain_seconds,
+        time.perf_counter() - started,
+    )
+
+
+def run_two_stage(
+    make_encoder: Callable[[], keras.Model],
+    train: Split,
+    validation: Split,
+    test: Split,
+    config: TwoStageConfig,
+    seed: int = 0,
+    make_augmentation: Callable[[], keras.layers.Layer] | None = None,
+    make_dataset: Callable[[Split, str, int], tf.data.Dataset] | None = None,
+    verbose: int = 0,
+) -> dict:
+    """`train_two_stage`, then a report on `test` (arguments as there).
+
+    Returns:
+        A dictionary: `"at_0.5"` and `"tuned"` reports (see
+        `sdl_keras.metrics.multilabel_report`, with frequency bands from the
+        training labels), epochs run and seconds taken.
+    """
+    trained = train_two_stage(
+        make_encoder,
+        train,
+        validation,
+        config,
+        seed,
+        make_augmentation,
+        make_dataset,
+        verbose,
+    )
+    classifier = trained.classifier
+    scores = classifier.predict(evaluation_inputs(test, make_dataset, seed), verbose=0)
+    thresholds = keras.ops.convert_to_numpy(classifier.thresholds)
     return _reports(train, test, scores, thresholds) | {
-        "classifier_epochs_run": len(history.epoch),
-        "pretrain_seconds": pretrain_seconds,
-        "seconds": time.perf_counter() - started,
+        "classifier_epochs_run": len(trained.classifier_history["loss"]),
+        "pretrain_seconds": trained.pretrain_seconds,
+        "seconds": trained.seconds,
     }
+
+
+def evaluation_inputs(
+    split: Split,
+    make_dataset: Callable[[Split, str, int], tf.data.Dataset] | None,
+    seed: int,
+):
+    """A split's inputs for `predict`: the array, or its evaluation dataset."""
+    return split.x if make_dataset is None else make_dataset(split, "evaluate", seed)
 
 
 def compare(

@@ -70,6 +70,17 @@ def view_augmentation(
     return keras.Sequential(layers, name="view_augmentation")
 
 
+def decode_image(data: tf.Tensor, channels: int) -> tf.Tensor:
+    """uint8 `[H, W, channels]` from encoded bytes (JPEG, PNG, GIF's first
+    frame, BMP)."""
+    return tf.io.decode_image(data, channels=channels, expand_animations=False)
+
+
+def resize_image(image: tf.Tensor, image_size: Sequence[int]) -> tf.Tensor:
+    """float32 pixels in [0, 255], resized (bilinear) to `(height, width)`."""
+    return tf.image.resize(tf.cast(image, "float32"), tuple(image_size))
+
+
 def image_dataset(
     images,
     labels: np.ndarray,
@@ -130,13 +141,11 @@ def image_dataset(
         if are_paths:
             sources = sources.map(tf.io.read_file, num_parallel_calls=tf.data.AUTOTUNE)
         pixels = sources.map(
-            lambda data: tf.io.decode_image(
-                data, channels=channels, expand_animations=False
-            ),
+            lambda data: decode_image(data, channels),
             num_parallel_calls=tf.data.AUTOTUNE,
         )
     pixels = pixels.map(
-        lambda image: tf.image.resize(tf.cast(image, "float32"), (height, width)),
+        lambda image: resize_image(image, (height, width)),
         num_parallel_calls=tf.data.AUTOTUNE,
     )
     dataset = tf.data.Dataset.zip(pixels, tf.data.Dataset.from_tensor_slices(labels))

@@ -73,6 +73,12 @@ def vocabulary_size(tokenizer) -> int:
     return int(tokenizer.vocabulary_size())
 
 
+def token_ids(tokenizer, texts: tf.Tensor, max_length: int) -> tf.RaggedTensor:
+    """Ragged int32 ids `[B, None]` of a batch of strings, truncated to the
+    first `max_length` tokens: what pipelines and served models feed encoders."""
+    return tf.cast(tokenizer(texts)[:, :max_length], "int32")
+
+
 @dataclasses.dataclass(frozen=True)
 class TextAugmentation:
     """Random edits that turn one token sequence into a view.
@@ -184,11 +190,12 @@ def text_dataset(
     tokens = (
         documents.batch(512)
         .map(
-            lambda batch: tokenizer(batch)[:, :max_length],
+            lambda batch: token_ids(tokenizer, batch, max_length),
             num_parallel_calls=tf.data.AUTOTUNE,
         )
         .unbatch()
-        .map(lambda ids: tf.cast(ids, "int32"))
+        # Unbatched ragged rows carry a ragged spec; as tensors they pad.
+        .map(tf.identity)
     )
     dataset = tf.data.Dataset.zip(tokens, tf.data.Dataset.from_tensor_slices(labels))
     if cache:

@@ -100,9 +100,14 @@ class MultiLabelClassifier(keras.Model):
         self.built = True
 
     def call(self, inputs, training: bool = False):
+        return self.features_and_probabilities(inputs, training)[1]
+
+    def features_and_probabilities(self, inputs, training: bool = False) -> tuple:
+        """The encoder's features `[B, F]` and the label probabilities
+        `[B, L]` of one forward pass (what a served model returns)."""
         features = self.encoder(inputs, training=training and self.mode == "fine_tune")
-        features = self.dropout_layer(features, training=training)
-        return ops.sigmoid(self.head(features))
+        dropped = self.dropout_layer(features, training=training)
+        return features, ops.sigmoid(self.head(dropped))
 
     def compile(self, optimizer="adamw", loss="binary_crossentropy", **kwargs) -> None:
         """As `keras.Model.compile`, with BCE as the default loss; in fine-tune
