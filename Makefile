@@ -30,3 +30,4 @@ bench: $(BIN)/ready
 	$(BIN)/python benchmarks/bench_train_step.py
 	$(BIN)/python benchmarks/bench_text_pipeline.py
 	$(BIN)/python benchmarks/bench_image_pipeline.py
+	$(BIN)/python benchmarks/bench_serving.py

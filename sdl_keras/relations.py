@@ -325,6 +325,24 @@ def _sdl_weights(stats: PairStatistics) -> keras.KerasTensor:
     return _on_positives(stats, _similarity(stats) * _dissimilarity(stats))
 
 
+def _similarity_only_weights(stats: PairStatistics) -> keras.KerasTensor:
+    return _on_positives(stats, _similarity(stats))
+
+
+def _dissimilarity_only_weights(stats: PairStatistics) -> keras.KerasTensor:
+    return _on_positives(stats, _dissimilarity(stats))
+
+
+def _symmetric_weights(stats: PairStatistics) -> keras.KerasTensor:
+    # Jaccard similarity times 1 / (1 + |S Δ T|): SDL's two factors made
+    # symmetric in anchor and positive (R4 and R5 weigh alike).
+    union = stats.anchor_size + stats.other_size - stats.intersection
+    difference = union - stats.intersection
+    return _on_positives(
+        stats, ops.divide_no_nan(stats.intersection, union) / (1.0 + difference)
+    )
+
+
 def _mulsupcon_weights(stats: PairStatistics) -> keras.KerasTensor:
     # One label-anchor per (sample, label j): its positives are the other
     # contrast embeddings carrying j; a label-anchor without positives is
@@ -367,6 +385,10 @@ SCHEMES: dict[str, WeightScheme] = {
     "jaccard": WeightScheme(_jaccard_weights),
     "mulsupcon": WeightScheme(_mulsupcon_weights, mean_over_positives=False),
     "sdl": WeightScheme(_sdl_weights),
+    # Ablations of SDL, which the paper does not report.
+    "similarity_only": WeightScheme(_similarity_only_weights),
+    "dissimilarity_only": WeightScheme(_dissimilarity_only_weights),
+    "symmetric": WeightScheme(_symmetric_weights),
 }
 
 

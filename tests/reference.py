@@ -35,6 +35,12 @@ def pair_weight(anchor: frozenset, other: frozenset, scheme: str) -> float:
         return shared / len(anchor | other)
     if scheme == "sdl":
         return (shared / len(anchor)) * (1.0 / (1.0 + len(other - anchor)))
+    if scheme == "similarity_only":
+        return shared / len(anchor)
+    if scheme == "dissimilarity_only":
+        return 1.0 / (1.0 + len(other - anchor))
+    if scheme == "symmetric":
+        return shared / len(anchor | other) / (1.0 + len(anchor ^ other))
     raise KeyError(scheme)
 
 

@@ -22,7 +22,14 @@ CRAFTED_WEIGHTS = {
     "jaccard": {1: 0.0, 2: 1.0, 3: 1 / 3, 4: 1 / 2, 5: 1 / 2},
     # K^s · K^d: R3 (1/2)(1/2), R4 (1/2)(1), R5 (1)(1/3)
     "sdl": {1: 0.0, 2: 1.0, 3: 0.25, 4: 0.5, 5: 1 / 3},
+    # The ablations: each factor alone, and Jaccard / (1 + |S Δ T|).
+    "similarity_only": {1: 0.0, 2: 1.0, 3: 0.5, 4: 0.5, 5: 1.0},
+    "dissimilarity_only": {1: 0.0, 2: 1.0, 3: 0.5, 4: 1.0, 5: 1 / 3},
+    "symmetric": {1: 0.0, 2: 1.0, 3: (1 / 3) / 3, 4: (1 / 2) / 2, 5: (1 / 2) / 3},
 }
+
+
+ABLATIONS = ("similarity_only", "dissimilarity_only", "symmetric")
 
 
 def crafted_batch():
@@ -72,7 +79,7 @@ def test_relations_and_weights_match_set_reference(rng, density, num_labels):
     codes = ops.convert_to_numpy(relations.relation_matrix(labels))
     expected = [[relation(s, t) for t in sets] for s in sets]
     np.testing.assert_array_equal(codes, expected)
-    for scheme in ("any", "all", "jaccard", "sdl"):
+    for scheme in ("any", "all", "jaccard", "sdl", *ABLATIONS):
         weights = ops.convert_to_numpy(relations.pair_weights(labels, scheme))
         expected = [[pair_weight(s, t, scheme) for t in sets] for s in sets]
         np.testing.assert_allclose(weights, expected, rtol=1e-6, atol=1e-7)
