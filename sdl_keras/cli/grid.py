@@ -1,0 +1,280 @@
+"""The experiment grid of `sdl-keras compare`: paired seeds, resumable cells."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from sdl_keras.cli.config import LOSS_NAMES, TASKS, ConfigError, RunConfig, build
+from sdl_keras.cli.tasks import TaskData, load_task
+from sdl_keras.two_stage import TwoStageConfig, run_two_stage, scores_report
+
+REFERENCES = ("knn", "logreg")
+METRICS = ["micro_f1", "macro_f1", "map"]
+BAND_METRICS = ["head/macro_f1", "medium/macro_f1", "tail/macro_f1"]
+
+
+@dataclasses.dataclass(frozen=True)
+class GridConfig:
+    """What `compare` runs.
+
+    Attributes:
+        tasks: task names.
+        variants: `none` (BCE only with early stopping) and contrastive loss
+            or scheme names, each run at `run["temperature"]`.
+        temperatures: extra SDL temperatures (the τ sweep).
+        seeds: paired seeds: one split, one initial encoder per seed for
+            every variant.
+        references: non-contrastive rows: `knn` (label average of the 10
+            nearest training samples) and `logreg` (binary relevance).
+        run: `RunConfig` options shared by every cell (schedule, ...).
+        task_options: per task, `RunConfig` options over `run`.
+    """
+
+    tasks: list[str] = dataclasses.field(default_factory=lambda: list(TASKS))
+    variants: list[str] = dataclasses.field(
+        default_factory=lambda: [
+            "none",
+            "all",
+            "any",
+            "jaccard",
+            "mulsupcon",
+            "sdl",
+            "similarity_only",
+            "dissimilarity_only",
+            "symmetric",
+        ]
+    )
+    temperatures: list[float] = dataclasses.field(
+        default_factory=lambda: [0.05, 0.07, 0.2, 0.5]
+    )
+    seeds: list[int] = dataclasses.field(default_factory=lambda: list(range(8)))
+    references: list[str] = dataclasses.field(default_factory=lambda: list(REFERENCES))
+    run: dict = dataclasses.field(default_factory=dict)
+    task_options: dict = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name, allowed, values in (
+            ("tasks", TASKS, self.tasks),
+            ("variants", LOSS_NAMES, self.variants),
+            ("references", REFERENCES, self.references),
+        ):
+            unknown = [value for value in values if value not in allowed]
+            if unknown:
+                raise ConfigError(f"Unknown {name} {unknown}; known: {list(allowed)}.")
+        if not self.seeds:
+            raise ConfigError("`seeds` must list at least one seed.")
+        if "sdl" not in self.variants:
+            raise ConfigError("The grid compares against SDL: list `sdl` in variants.")
+        for task in self.tasks:
+            self.run_config(task, "sdl", self.seeds[0])  # validates the options
+
+    def run_config(self, task: str, loss: str, seed: int, **extra) -> RunConfig:
+        options = {**self.run, **self.task_options.get(task, {}), **extra}
+        return build(RunConfig, {**options, "task": task, "loss": loss, "seed": seed})
+
+    def cells(self) -> list[tuple[str, str, dict]]:
+        """(variant label, loss, extra options) for every variant."""
+        base = self.run_config(self.tasks[0], "sdl", 0).temperature
+        found = [(name, name, {}) for name in self.variants]
+        found += [
+            (f"sdl τ={t}", "sdl", {"temperature": t})
+            for t in self.temperatures
+            if t != base
+        ]
+        return found
+
+
+PROFILES = {
+    # Every row on every offline task, 8 seeds, the default schedules.
+    "full": {},
+    # Under an hour on two CPU cores: every row on Yeast, 8 seeds, short
+    # schedules.
+    "cpu": {
+        "tasks": ["yeast"],
+        "run": {"pretrain_epochs": 3, "classifier_epochs": 20, "patience": 3},
+    },
+    # Minutes: the machinery end to end on tiny data.
+    "ci": {
+        "tasks": ["yeast"],
+        "variants": ["none", "sdl"],
+        "temperatures": [],
+        "seeds": [0, 1],
+        "references": ["knn"],
+        "run": {"pretrain_epochs": 1, "classifier_epochs": 2, "limit": 200},
+    },
+}
+
+
+def run_grid(
+    grid: GridConfig, output: Path, log: Callable[[str], None] = print
+) -> dict:
+    """Runs every missing cell (finished ones are read back), writes
+    `results.json` and `results.md`, returns the summary."""
+    summary = {}
+    for task_name in grid.tasks:
+        task = load_task(grid.run_config(task_name, "sdl", grid.seeds[0]))
+        cells = grid.cells()
+        total, started = len(cells) * len(grid.seeds), time.perf_counter()
+        results: dict[str, list[dict]] = {}
+        done = 0
+        for label, loss, extra in cells:
+            for seed in grid.seeds:
+                done += 1
+                path = output / "cells" / task_name / _file_name(label)
+                path = path / f"seed{seed}.json"
+                if not path.exists():
+                    config = grid.run_config(task_name, loss, seed, **extra)
+                    _write_atomically(path, _run_cell(task, config))
+                    tuned = json.loads(path.read_text())["tuned"]
+                    log(
+                        f"[{task_name} {done}/{total}] {label} seed {seed}: "
+                        f"micro-F1 {tuned['micro_f1']:.4f} macro-F1 "
+                        f"{tuned['macro_f1']:.4f} "
+                        f"({(time.perf_counter() - started) / 60:.1f} min)"
+                    )
+                results.setdefault(label, []).append(json.loads(path.read_text()))
+        for reference in grid.references:
+            path = output / "cells" / task_name / reference / "reference.json"
+            if not path.exists():
+                _write_atomically(path, _reference(task, reference))
+            results[reference] = [json.loads(path.read_text())]
+        summary[task_name] = results
+    (output / "results.json").write_text(json.dumps(summary, indent=1))
+    (output / "results.md").write_text(markdown(summary))
+    return summary
+
+
+def markdown(summary: dict) -> str:
+    """Mean ± std per row, then SDL minus each row, paired by seed, with a
+    95% bootstrap interval and the seeds SDL wins."""
+    sections = []
+    for task, results in summary.items():
+        keys = METRICS + BAND_METRICS
+        lines = [f"### {task}", "", "| row | n | " + " | ".join(keys) + " |"]
+        lines.append("|---" * (len(keys) + 2) + "|")
+        for name, runs in results.items():
+            cells = [_mean_std([_metric(run, key) for run in runs]) for key in keys]
+            lines.append(f"| {name} | {len(runs)} | " + " | ".join(cells) + " |")
+        lines += [
+            "",
+            "SDL − row, paired by seed: mean [95% bootstrap CI] (SDL wins / seeds)",
+        ]
+        lines += ["", "| row | " + " | ".join([*METRICS, "tail/macro_f1"]) + " |"]
+        lines.append("|---" * (len(METRICS) + 2) + "|")
+        for name, runs in results.items():
+            if name == "sdl" or len(runs) != len(results["sdl"]):
+                continue
+            cells = []
+            for key in [*METRICS, "tail/macro_f1"]:
+                gaps = np.array(
+                    [
+                        _metric(a, key) - _metric(b, key)
+                        for a, b in zip(results["sdl"], runs, strict=True)
+                    ]
+                )
+                low, high = paired_bootstrap(gaps)
+                cells.append(
+                    f"{gaps.mean():+.4f} [{low:+.4f}, {high:+.4f}] "
+                    f"({int((gaps > 0).sum())}/{len(gaps)})"
+                )
+            lines.append(f"| {name} | " + " | ".join(cells) + " |")
+        sections.append("\n".join(lines))
+    return "\n\n".join(sections) + "\n"
+
+
+def paired_bootstrap(
+    differences: np.ndarray, resamples: int = 10_000, seed: int = 0
+) -> tuple[float, float]:
+    """95% percentile interval of the mean paired difference, resampling
+    seeds with replacement."""
+    differences = np.asarray(differences, "float64")
+    rng = np.random.default_rng(seed)
+    picks = rng.integers(0, len(differences), size=(resamples, len(differences)))
+    means = differences[picks].mean(axis=1)
+    return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
+
+
+def _run_cell(task: TaskData, config: RunConfig) -> dict:
+    two_stage = TwoStageConfig(
+        loss=None if config.loss == "none" else config.loss,
+        temperature=config.temperature,
+        pretrain_epochs=config.pretrain_epochs,
+        classifier_epochs=config.classifier_epochs,
+        batch_size=config.batch_size,
+        learning_rate=config.learning_rate,
+        patience=config.patience,
+    )
+    return run_two_stage(
+        train=task.train,
+        validation=task.validation,
+        test=task.test,
+        config=two_stage,
+        seed=config.seed,
+        **task.run_arguments,
+    )
+
+
+def _reference(task: TaskData, name: str) -> dict:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.neighbors import NearestNeighbors
+
+    train, validation, test = (
+        task.features(split) for split in (task.train, task.validation, task.test)
+    )
+    labels = task.train.y
+    if name == "knn":
+        neighbours = NearestNeighbors(n_neighbors=10, metric="cosine").fit(train)
+
+        def scores(x):
+            return labels[neighbours.kneighbors(x, return_distance=False)].mean(1)
+
+    else:
+        present = labels.any(0) & ~labels.all(0)
+        models = {
+            j: LogisticRegression(max_iter=1000).fit(train, labels[:, j])
+            for j in np.flatnonzero(present)
+        }
+
+        def scores(x):
+            found = np.tile(labels.mean(0), (x.shape[0], 1))  # constant labels
+            for j, model in models.items():
+                found[:, j] = model.predict_proba(x)[:, 1]
+            return found
+
+    return scores_report(
+        task.train, task.validation, task.test, scores(validation), scores(test)
+    )
+
+
+def _metric(report: dict, key: str) -> float:
+    found = report["tuned"]
+    if "/" in key:
+        band, key = key.split("/")
+        found = found.get("bands", {}).get(band, {})
+    value = found.get(key)
+    return np.nan if value is None else float(value)
+
+
+def _mean_std(values: list[float]) -> str:
+    values = np.asarray(values, "float64")
+    if np.isnan(values).all():
+        return "n/a"
+    spread = values.std(ddof=1) if len(values) > 1 else 0.0
+    return f"{np.nanmean(values):.4f} ± {spread:.4f}"
+
+
+def _file_name(label: str) -> str:
+    return label.replace(" τ=", "_tau")
+
+
+def _write_atomically(path: Path, report: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(".partial")
+    partial.write_text(json.dumps(report, indent=1))
+    partial.replace(path)

@@ -1,0 +1,331 @@
+"""`sdl-keras`: train, evaluate, export, compare and demo from the shell."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from sdl_keras.cli.config import ConfigError, RunConfig, build, read_options
+from sdl_keras.cli.grid import PROFILES, GridConfig, run_grid
+
+# Smallest schedule that still shows every step: the demo in CI.
+CI_DEMO = {"limit": 1500, "pretrain_epochs": 1, "classifier_epochs": 2}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        args.command(args)
+    except (ConfigError, FileNotFoundError, FileExistsError) as error:
+        print(f"sdl-keras {args.name}: error: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def train_command(args) -> Path:
+    config = _run_config(args)
+    output = args.output_dir or Path("results/train") / (
+        f"{config.task}_{config.loss}_seed{config.seed}"
+    )
+    _fresh_directory(output, args.overwrite)
+    return train_run(config, output, verbose=args.verbose)
+
+
+def train_run(config: RunConfig, output: Path, verbose: int = 1) -> Path:
+    """Trains one run into `output`: config, classifier, history, metrics,
+    markdown table, plots, TensorBoard logs."""
+    import keras
+
+    from sdl_keras.cli import plots
+    from sdl_keras.cli.tasks import load_task
+    from sdl_keras.two_stage import TwoStageConfig, train_two_stage
+
+    task = load_task(config)
+    logs = output / "tensorboard"
+    trained = train_two_stage(
+        train=task.train,
+        validation=task.validation,
+        config=TwoStageConfig(
+            loss=None if config.loss == "none" else config.loss,
+            temperature=config.temperature,
+            pretrain_epochs=config.pretrain_epochs,
+            classifier_epochs=config.classifier_epochs,
+            batch_size=config.batch_size,
+            learning_rate=config.learning_rate,
+            patience=config.patience,
+        ),
+        seed=config.seed,
+        verbose=verbose,
+        pretrain_callbacks=[keras.callbacks.TensorBoard(str(logs / "pretrain"))],
+        classifier_callbacks=[keras.callbacks.TensorBoard(str(logs / "classifier"))],
+        **task.run_arguments,
+    )
+    trained.classifier.save(output / "classifier.keras")
+    history = {
+        "pretrain": _plain(trained.pretrain_history),
+        "classifier": _plain(trained.classifier_history),
+    }
+    (output / "history.json").write_text(json.dumps(history, indent=1))
+    report = _evaluate(task, trained.classifier, config.seed) | {
+        "pretrain_seconds": trained.pretrain_seconds,
+        "seconds": trained.seconds,
+    }
+    _write_results(output, config, {config.loss: report})
+    plots.training_curves({config.loss: history}, output / "plots" / "training.png")
+    plots.band_f1({config.loss: report["tuned"]}, output / "plots" / "band_f1.png")
+    print(f"wrote {output}")
+    return output
+
+
+def evaluate_command(args) -> None:
+    import keras
+
+    from sdl_keras.cli.tasks import load_task
+
+    config = _saved_config(args.run_dir)
+    classifier = keras.saving.load_model(args.run_dir / "classifier.keras")
+    report = _evaluate(load_task(config), classifier, config.seed)
+    (args.run_dir / "evaluation.json").write_text(json.dumps(report, indent=1))
+    print(_table({config.loss: report}))
+    print(f"wrote {args.run_dir / 'evaluation.json'}")
+
+
+def export_command(args) -> Path:
+    import keras
+
+    from sdl_keras.cli.tasks import load_task
+    from sdl_keras.export import export_for_serving
+
+    config = _saved_config(args.run_dir)
+    task = load_task(config)
+    if task.serving_preprocessor is None:
+        raise ConfigError(
+            f"The {config.task} task has no raw input form to serve (feature "
+            "vectors); export a text or image run."
+        )
+    classifier = keras.saving.load_model(args.run_dir / "classifier.keras")
+    path = export_for_serving(
+        classifier,
+        args.base_dir or args.run_dir / "export",
+        task.serving_preprocessor(),
+        task.label_names,
+        version=args.version,
+        top_k=config.top_k,
+        overwrite=args.overwrite,
+    )
+    print(f"exported {path}")
+    return path
+
+
+def compare_command(args) -> None:
+    options = dict(PROFILES.get(args.profile, {}))
+    if args.config:
+        options.update(read_options(args.config))
+    if args.seeds:
+        options["seeds"] = args.seeds
+    grid = build(GridConfig, options, str(args.config or f"profile {args.profile}"))
+    args.output_dir.mkdir(parents=True, exist_ok=True)
+    (args.output_dir / "grid.json").write_text(
+        json.dumps(dataclasses.asdict(grid), indent=1)
+    )
+    started = time.perf_counter()
+    run_grid(grid, args.output_dir, log=lambda line: print(line, flush=True))
+    print((args.output_dir / "results.md").read_text())
+    print(f"wrote {args.output_dir} in {(time.perf_counter() - started) / 60:.1f} min")
+
+
+def demo_command(args) -> None:
+    """HPO text: SDL, ANY and BCE-only runs, their comparison and figures,
+    the SDL classifier exported and asked one request."""
+    import keras
+
+    from sdl_keras.cli import plots
+    from sdl_keras.cli.tasks import load_task
+    from sdl_keras.export import LocalServer, export_for_serving
+    from sdl_keras.two_stage import evaluation_inputs
+
+    started = time.perf_counter()
+    output = args.output_dir
+    _fresh_directory(output, args.overwrite)
+    options = CI_DEMO if args.profile == "ci" else {}
+    reports, histories, classifiers = {}, {}, {}
+    for loss in ("sdl", "any", "none"):
+        config = build(RunConfig, {**options, "task": "hpo", "loss": loss})
+        stages = "BCE only" if loss == "none" else f"{loss} pre-training, classifier"
+        print(f"\n== {stages} ==")
+        run = train_run(config, output / "runs" / loss, verbose=args.verbose)
+        reports[loss] = json.loads((run / "metrics.json").read_text())[loss]
+        histories[loss] = json.loads((run / "history.json").read_text())
+        classifiers[loss] = keras.saving.load_model(run / "classifier.keras")
+    task = load_task(config)
+    figures = output / "plots"
+    plots.training_curves(histories, figures / "training.png")
+    plots.band_f1({k: r["tuned"] for k, r in reports.items()}, figures / "band_f1.png")
+    plots.pair_weights_by_relation(
+        task.train.y, ["any", "jaccard", "sdl"], figures / "pair_weights.png"
+    )
+    test_inputs = evaluation_inputs(task.test, task.run_arguments["make_dataset"], 0)
+    embeddings = {
+        loss: classifiers[loss].encoder.predict(test_inputs, verbose=0)
+        for loss in ("sdl", "any")
+    }
+    _, anchor = plots.embedding_maps(
+        embeddings, task.test.y, figures / "embeddings.png"
+    )
+    export_for_serving(
+        classifiers["sdl"],
+        output / "export",
+        task.serving_preprocessor(),
+        task.label_names,
+        version=1,
+    )
+    request = {"instances": [str(text) for text in task.test.x[:2]]}
+    status, response = LocalServer(output / "export", "hpo").rest_predict(request)
+    (output / "request.json").write_text(json.dumps(request, indent=1))
+    (output / "response.json").write_text(json.dumps(response, indent=1))
+    _write_results(output, config, reports)
+    minutes = (time.perf_counter() - started) / 60
+    print(f"\n{_table(reports)}\n")
+    first = response["predictions"][0] if status == 200 else response
+    top = ", ".join(
+        f"{name} {score:.2f}"
+        for name, score in zip(
+            first["top_k_labels"], first["top_k_scores"], strict=True
+        )
+    )
+    print(
+        f"demo finished in {minutes:.1f} min; wrote {output}:\n"
+        f"  results.md, metrics.json     test metrics of sdl, any, none (BCE only)\n"
+        f"  runs/<loss>/                 classifier.keras, history, tensorboard/\n"
+        f"  plots/                       training, band_f1, pair_weights, embeddings "
+        f"(anchor labels {[task.label_names[j] for j in anchor]})\n"
+        f"  export/1/                    SavedModel for TensorFlow Serving\n"
+        f"  request.json, response.json  a REST request and its answer: {top}"
+    )
+
+
+def _evaluate(task, classifier, seed: int) -> dict:
+    import keras
+
+    from sdl_keras.two_stage import _reports, evaluation_inputs
+
+    make_dataset = task.run_arguments.get("make_dataset")
+    scores = classifier.predict(
+        evaluation_inputs(task.test, make_dataset, seed), verbose=0
+    )
+    return _reports(
+        task.train, task.test, scores, keras.ops.convert_to_numpy(classifier.thresholds)
+    )
+
+
+def _write_results(output: Path, config: RunConfig, reports: dict) -> None:
+    (output / "config.json").write_text(
+        json.dumps(dataclasses.asdict(config), indent=1)
+    )
+    (output / "metrics.json").write_text(json.dumps(reports, indent=1))
+    (output / "results.md").write_text(_table(reports) + "\n")
+
+
+def _table(reports: dict) -> str:
+    from sdl_keras.cli.grid import BAND_METRICS, METRICS
+    from sdl_keras.two_stage import summary_table
+
+    return summary_table(
+        {name: [report] for name, report in reports.items()},
+        [*METRICS, "micro_auc", "precision_at_5", *BAND_METRICS],
+    )
+
+
+def _plain(history: dict) -> dict:
+    return {key: [float(value) for value in values] for key, values in history.items()}
+
+
+def _fresh_directory(path: Path, overwrite: bool) -> None:
+    if path.exists() and any(path.iterdir()) and not overwrite:
+        raise FileExistsError(
+            f"{path} already holds results; pass --overwrite or another --output-dir."
+        )
+    path.mkdir(parents=True, exist_ok=True)
+
+
+def _saved_config(run_dir: Path) -> RunConfig:
+    for name in ("config.json", "classifier.keras"):
+        if not (run_dir / name).exists():
+            raise FileNotFoundError(
+                f"{run_dir / name} not found: give a directory written by "
+                "`sdl-keras train`."
+            )
+    return build(RunConfig, json.loads((run_dir / "config.json").read_text()))
+
+
+def _run_config(args) -> RunConfig:
+    options = read_options(args.config) if args.config else {}
+    source = str(args.config) if args.config else "flags"
+    flags = {
+        field.name: getattr(args, field.name)
+        for field in dataclasses.fields(RunConfig)
+        if getattr(args, field.name) is not None
+    }
+    return build(RunConfig, {**options, **flags}, source)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sdl-keras",
+        description="Multi-label supervised contrastive learning (SDL) for Keras.",
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    def command(name: str, function, help: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help, description=help)
+        sub.set_defaults(command=function, name=name)
+        return sub
+
+    train = command("train", train_command, "Pre-train, train and evaluate one run.")
+    train.add_argument("--config", type=Path, help="a .yaml/.yml/.json of options")
+    for field in dataclasses.fields(RunConfig):
+        kind = {"int": int, "float": float}.get(str(field.type).split(" ")[0], str)
+        train.add_argument(f"--{field.name.replace('_', '-')}", type=kind)
+    _output_options(train)
+
+    evaluate = command(
+        "evaluate", evaluate_command, "Evaluate a trained run on its test split."
+    )
+    evaluate.add_argument("run_dir", type=Path)
+
+    export = command(
+        "export", export_command, "Export a trained run for TensorFlow Serving."
+    )
+    export.add_argument("run_dir", type=Path)
+    export.add_argument("--base-dir", type=Path, help="default: RUN_DIR/export")
+    export.add_argument("--version", type=int)
+    export.add_argument("--overwrite", action="store_true")
+
+    compare = command("compare", compare_command, "Run the paired experiment grid.")
+    compare.add_argument("--config", type=Path, help="grid options (.yaml/.json)")
+    compare.add_argument("--profile", choices=sorted(PROFILES), default="cpu")
+    compare.add_argument("--seeds", type=int, nargs="+")
+    compare.add_argument("--output-dir", type=Path, default=Path("results/compare"))
+
+    demo = command("demo", demo_command, "The offline HPO demo, start to finish.")
+    demo.add_argument("--profile", choices=["full", "ci"], default="full")
+    _output_options(demo, Path("results/demo"))
+    return parser
+
+
+def _output_options(parser, default: Path | None = None) -> None:
+    parser.add_argument("--output-dir", type=Path, default=default)
+    parser.add_argument("--overwrite", action="store_true")
+    parser.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2])
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    raise SystemExit(main())

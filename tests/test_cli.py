@@ -1,0 +1,146 @@
+"""`sdl-keras`: every subcommand on tiny data, the files it writes, and its
+errors."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("matplotlib")
+pytest.importorskip("yaml")
+pytest.importorskip("tensorflow_serving")
+
+from sdl_keras.cli import main
+from sdl_keras.cli.config import ConfigError, RunConfig, build
+from sdl_keras.cli.grid import GridConfig, paired_bootstrap
+
+pytestmark = pytest.mark.usefixtures("tensorflow_backend")
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = ["--limit", "300", "--pretrain-epochs", "1", "--classifier-epochs", "2"]
+
+
+def test_config_files_flags_and_clear_errors(tmp_path):
+    good = tmp_path / "run.yaml"
+    good.write_text("task: yeast\nloss: symmetric\ntemperature: 0.2\n")
+    bad_key = tmp_path / "bad.yaml"
+    bad_key.write_text("task: yeast\nepochs: 3\n")
+    bad_type = tmp_path / "bad.json"
+    bad_type.write_text(json.dumps({"seed": "zero"}))
+    from sdl_keras.cli.config import read_options
+
+    assert build(RunConfig, read_options(good)).loss == "symmetric"
+    with pytest.raises(ConfigError, match=r"Unknown option 'epochs'.*pretrain_epochs"):
+        build(RunConfig, read_options(bad_key), str(bad_key))
+    with pytest.raises(ConfigError, match="`seed` must be int; got 'zero'"):
+        build(RunConfig, read_options(bad_type))
+    with pytest.raises(ConfigError, match="`loss` must be one of"):
+        RunConfig(loss="sdll")
+    with pytest.raises(ConfigError, match="`temperature` must be > 0"):
+        RunConfig(temperature=0)
+    with pytest.raises(ConfigError, match="Unknown variants"):
+        GridConfig(variants=["sdl", "triplet"])
+    with pytest.raises(ConfigError, match="not found"):
+        read_options(tmp_path / "absent.yaml")
+
+
+def test_paired_bootstrap_interval():
+    low, high = paired_bootstrap(np.full(8, 0.01))
+    assert low == pytest.approx(0.01) and high == pytest.approx(0.01)
+    differences = np.random.default_rng(0).normal(0.02, 0.01, 8)
+    low, high = paired_bootstrap(differences)
+    assert low < differences.mean() < high
+    assert 0.0 < high - low < 0.03
+
+
+def test_train_evaluate_export_on_tiny_text(tmp_path, capsys):
+    run = tmp_path / "run"
+    argv = ["train", "--task", "hpo", "--loss", "sdl", *TINY, "--verbose", "0"]
+    assert main([*argv, "--output-dir", str(run)]) == 0
+    for name in (
+        "config.json", "classifier.keras", "history.json", "metrics.json",
+        "results.md", "plots/training.png", "plots/band_f1.png",
+    ):  # fmt: skip
+        assert (run / name).is_file(), name
+    assert any((run / "tensorboard" / "pretrain").rglob("events.out.tfevents*"))
+    trained = json.loads((run / "metrics.json").read_text())["sdl"]["tuned"]
+    assert 0.0 < trained["micro_f1"] <= 1.0
+    # Evaluating the saved run reproduces the training-time test metrics.
+    assert main(["evaluate", str(run)]) == 0
+    evaluated = json.loads((run / "evaluation.json").read_text())["tuned"]
+    assert evaluated["micro_f1"] == pytest.approx(trained["micro_f1"], abs=1e-6)
+    assert main(["export", str(run)]) == 0
+    assert (run / "export" / "1" / "saved_model.pb").is_file()
+    # Existing results are never overwritten silently.
+    assert main([*argv, "--output-dir", str(run)]) == 2
+    assert "--overwrite" in capsys.readouterr().err
+
+
+def test_errors_name_the_problem(tmp_path, capsys):
+    config = tmp_path / "bad.yaml"
+    config.write_text("task: hpo\nlos: sdl\n")
+    assert main(["train", "--config", str(config)]) == 2
+    assert "Unknown option 'los'" in capsys.readouterr().err
+    assert main(["evaluate", str(tmp_path / "missing")]) == 2
+    assert "written by `sdl-keras train`" in capsys.readouterr().err
+    yeast = tmp_path / "yeast"
+    argv = ["train", "--task", "yeast", *TINY, "--verbose", "0"]
+    assert main([*argv, "--output-dir", str(yeast)]) == 0
+    assert main(["export", str(yeast)]) == 2
+    assert "no raw input form to serve" in capsys.readouterr().err
+
+
+def test_compare_runs_the_grid_and_resumes(tmp_path, capsys):
+    grid = tmp_path / "grid.json"
+    grid.write_text(
+        json.dumps(
+            {
+                "tasks": ["yeast"],
+                "variants": ["none", "sdl"],
+                "temperatures": [0.5],
+                "seeds": [0, 1],
+                "references": ["knn", "logreg"],
+                "run": {"pretrain_epochs": 1, "classifier_epochs": 1, "limit": 150},
+            }
+        )
+    )
+    out = tmp_path / "compare"
+    argv = ["compare", "--config", str(grid), "--output-dir", str(out)]
+    assert main(argv) == 0
+    cells = sorted(p.relative_to(out).as_posix() for p in out.rglob("*.json"))
+    assert "cells/yeast/sdl_tau0.5/seed1.json" in cells
+    assert "cells/yeast/logreg/reference.json" in cells
+    table = (out / "results.md").read_text()
+    for row in ("| none | 2 |", "| sdl τ=0.5 | 2 |", "| knn | 1 |", "| logreg | 1 |"):
+        assert row in table
+    assert "SDL − row, paired by seed" in table
+    # A second call reads every finished cell back and trains nothing.
+    capsys.readouterr()
+    assert main(argv) == 0
+    assert "seed 0: micro-F1" not in capsys.readouterr().out
+
+
+def test_demo_runs_start_to_finish_in_a_child_process(tmp_path):
+    out = tmp_path / "demo"
+    done = subprocess.run(
+        [sys.executable, "-m", "sdl_keras.cli.main", "demo", "--profile", "ci",
+         "--output-dir", str(out), "--verbose", "0"],
+        capture_output=True, text=True, timeout=900,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "demo finished" in done.stdout
+    for name in (
+        "results.md", "metrics.json", "request.json", "response.json",
+        "export/1/saved_model.pb", "export/1/assets/labels.txt",
+        "plots/training.png", "plots/band_f1.png", "plots/pair_weights.png",
+        "plots/embeddings.png", "runs/sdl/classifier.keras", "runs/none/results.md",
+    ):  # fmt: skip
+        assert (out / name).is_file(), name
+    assert set(json.loads((out / "metrics.json").read_text())) == {"sdl", "any", "none"}
+    response = json.loads((out / "response.json").read_text())
+    assert len(response["predictions"]) == 2
