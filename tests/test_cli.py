@@ -3,6 +3,7 @@ errors."""
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -118,6 +119,9 @@ def test_compare_runs_the_grid_and_resumes(tmp_path, capsys):
     for row in ("| none | 2 |", "| sdl τ=0.5 | 2 |", "| knn | 1 |", "| logreg | 1 |"):
         assert row in table
     assert "SDL − row, paired by seed" in table
+    assert re.search(r"\| none \| [-+]0\.\d{4} \[.*\] \(\d/2\) (win|tie|loss)", table)
+    assert (out / "plots" / "yeast_band_f1.png").is_file()
+    assert (out / "plots" / "yeast_temperature.png").is_file()
     # A second call reads every finished cell back and trains nothing.
     capsys.readouterr()
     assert main(argv) == 0

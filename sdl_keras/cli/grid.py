@@ -147,7 +147,38 @@ def run_grid(
         summary[task_name] = results
     (output / "results.json").write_text(json.dumps(summary, indent=1))
     (output / "results.md").write_text(markdown(summary))
+    for task_name, results in summary.items():
+        base = grid.run_config(task_name, "sdl", grid.seeds[0]).temperature
+        _plot_task(task_name, results, base, output / "plots")
     return summary
+
+
+def _plot_task(task: str, results: dict, temperature: float, directory: Path) -> None:
+    """Band macro-F1 bars (mean over seeds) and SDL's metrics against τ."""
+    from sdl_keras.cli import plots
+
+    means = {
+        name: {
+            "bands": {
+                band: {
+                    "macro_f1": np.nanmean(
+                        [_metric(r, f"{band}/macro_f1") for r in runs]
+                    )
+                }
+                for band in plots.BANDS
+            }
+        }
+        for name, runs in results.items()
+    }
+    slug = task.replace(" ", "_")
+    plots.band_f1(means, directory / f"{slug}_band_f1.png")
+    sweep = {
+        float(name.split("=")[1]) if "=" in name else temperature: runs
+        for name, runs in results.items()
+        if name == "sdl" or name.startswith("sdl τ=")
+    }
+    if len(sweep) > 1:
+        plots.temperature_sweep(sweep, METRICS, directory / f"{slug}_temperature.png")
 
 
 def markdown(summary: dict) -> str:
@@ -163,7 +194,9 @@ def markdown(summary: dict) -> str:
             lines.append(f"| {name} | {len(runs)} | " + " | ".join(cells) + " |")
         lines += [
             "",
-            "SDL − row, paired by seed: mean [95% bootstrap CI] (SDL wins / seeds)",
+            "SDL − row, paired by seed: mean [95% bootstrap CI] (seeds SDL is "
+            "ahead) and the verdict: win / loss where the interval excludes 0, "
+            "else tie",
         ]
         lines += ["", "| row | " + " | ".join([*METRICS, "tail/macro_f1"]) + " |"]
         lines.append("|---" * (len(METRICS) + 2) + "|")
@@ -179,9 +212,10 @@ def markdown(summary: dict) -> str:
                     ]
                 )
                 low, high = paired_bootstrap(gaps)
+                verdict = "win" if low > 0 else "loss" if high < 0 else "tie"
                 cells.append(
                     f"{gaps.mean():+.4f} [{low:+.4f}, {high:+.4f}] "
-                    f"({int((gaps > 0).sum())}/{len(gaps)})"
+                    f"({int((gaps > 0).sum())}/{len(gaps)}) {verdict}"
                 )
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
         sections.append("\n".join(lines))

@@ -185,6 +185,7 @@ def demo_command(args) -> None:
         task.serving_preprocessor(),
         task.label_names,
         version=1,
+        overwrite=args.overwrite,
     )
     request = {"instances": [str(text) for text in task.test.x[:2]]}
     status, response = LocalServer(output / "export", "hpo").rest_predict(request)

@@ -54,6 +54,30 @@ def band_f1(reports: dict[str, dict], path: Path) -> Path:
     return _save(figure, path)
 
 
+def temperature_sweep(
+    runs: dict[float, list[dict]], metrics: list[str], path: Path
+) -> Path:
+    """Mean ± std over seeds of `metrics` (tuned reports) against τ."""
+    figure, axes = plt.subplots(figsize=(6, 4))
+    points = sorted(runs.items())
+    temperatures = [t for t, _ in points]
+    for metric in metrics:
+        values = np.array(
+            [[r["tuned"][metric] for r in reports] for _, reports in points]
+        )
+        axes.errorbar(
+            temperatures,
+            values.mean(1),
+            values.std(1),
+            marker="o",
+            capsize=3,
+            label=metric,
+        )
+    axes.set(xscale="log", xlabel="temperature τ", title="SDL: test metrics against τ")
+    axes.legend(fontsize=8)
+    return _save(figure, path)
+
+
 def pair_weights_by_relation(
     labels: np.ndarray, schemes: list[str], path: Path, max_samples: int = 512
 ) -> Path:
