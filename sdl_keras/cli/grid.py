@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import time
 from collections.abc import Callable
@@ -93,11 +94,11 @@ class GridConfig:
 PROFILES = {
     # Every row on every offline task, 8 seeds, the default schedules.
     "full": {},
-    # Under an hour on two CPU cores: every row on Yeast, 8 seeds, short
-    # schedules.
+    # Every row on every task, 8 seeds, short schedules, HPO and scenes
+    # subsampled: under an hour on two CPU cores.
     "cpu": {
-        "tasks": ["yeast"],
         "run": {"pretrain_epochs": 3, "classifier_epochs": 20, "patience": 3},
+        "task_options": {"hpo": {"limit": 2000}, "scenes": {"limit": 800}},
     },
     # Minutes: the machinery end to end on tiny data.
     "ci": {
@@ -126,24 +127,29 @@ def run_grid(
         for label, loss, extra in cells:
             for seed in grid.seeds:
                 done += 1
+                config = grid.run_config(task_name, loss, seed, **extra)
                 path = output / "cells" / task_name / _file_name(label)
-                path = path / f"seed{seed}.json"
-                if not path.exists():
-                    config = grid.run_config(task_name, loss, seed, **extra)
-                    _write_atomically(path, _run_cell(task, config))
-                    tuned = json.loads(path.read_text())["tuned"]
+                report, ran = _cell(
+                    path / f"seed{seed}.json",
+                    dataclasses.asdict(config),
+                    functools.partial(_run_cell, task, config),
+                )
+                if ran:
                     log(
                         f"[{task_name} {done}/{total}] {label} seed {seed}: "
-                        f"micro-F1 {tuned['micro_f1']:.4f} macro-F1 "
-                        f"{tuned['macro_f1']:.4f} "
+                        f"micro-F1 {report['tuned']['micro_f1']:.4f} macro-F1 "
+                        f"{report['tuned']['macro_f1']:.4f} "
                         f"({(time.perf_counter() - started) / 60:.1f} min)"
                     )
-                results.setdefault(label, []).append(json.loads(path.read_text()))
+                results.setdefault(label, []).append(report)
+        data_options = dataclasses.asdict(grid.run_config(task_name, "none", 0))
         for reference in grid.references:
-            path = output / "cells" / task_name / reference / "reference.json"
-            if not path.exists():
-                _write_atomically(path, _reference(task, reference))
-            results[reference] = [json.loads(path.read_text())]
+            report, _ = _cell(
+                output / "cells" / task_name / reference / "reference.json",
+                {**data_options, "reference": reference},
+                functools.partial(_reference, task, reference),
+            )
+            results[reference] = [report]
         summary[task_name] = results
     (output / "results.json").write_text(json.dumps(summary, indent=1))
     (output / "results.md").write_text(markdown(summary))
@@ -305,6 +311,23 @@ def _mean_std(values: list[float]) -> str:
 
 def _file_name(label: str) -> str:
     return label.replace(" τ=", "_tau")
+
+
+def _cell(path: Path, options: dict, compute: Callable[[], dict]) -> tuple[dict, bool]:
+    """A finished cell's report, or a new one (computed and written with its
+    options); refuses a finished cell that was run with other options."""
+    if path.exists():
+        report = json.loads(path.read_text())
+        if report.get("options") != options:
+            raise ConfigError(
+                f"{path} was run with other options ({report.get('options')}); "
+                "rerunning would mix two grids: use another --output-dir or "
+                "delete that cell."
+            )
+        return report, False
+    report = {**compute(), "options": options}
+    _write_atomically(path, report)
+    return report, True
 
 
 def _write_atomically(path: Path, report: dict) -> None:
