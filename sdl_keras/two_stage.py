@@ -246,14 +246,26 @@ def run_two_stage(
         make_dataset,
         verbose,
     )
-    classifier = trained.classifier
-    scores = classifier.predict(evaluation_inputs(test, make_dataset, seed), verbose=0)
-    thresholds = keras.ops.convert_to_numpy(classifier.thresholds)
-    return _reports(train, test, scores, thresholds) | {
+    report = classifier_report(trained.classifier, train, test, make_dataset, seed)
+    return report | {
         "classifier_epochs_run": len(trained.classifier_history["loss"]),
         "pretrain_seconds": trained.pretrain_seconds,
         "seconds": trained.seconds,
     }
+
+
+def classifier_report(
+    classifier: MultiLabelClassifier,
+    train: Split,
+    test: Split,
+    make_dataset: Callable[[Split, str, int], tf.data.Dataset] | None = None,
+    seed: int = 0,
+) -> dict:
+    """`"at_0.5"` and `"tuned"` (the classifier's stored thresholds) reports
+    on `test`, with frequency bands from the training labels."""
+    scores = classifier.predict(evaluation_inputs(test, make_dataset, seed), verbose=0)
+    thresholds = keras.ops.convert_to_numpy(classifier.thresholds)
+    return _reports(train, test, scores, thresholds)
 
 
 def evaluation_inputs(

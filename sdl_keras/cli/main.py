@@ -213,17 +213,10 @@ def demo_command(args) -> None:
 
 
 def _evaluate(task, classifier, seed: int) -> dict:
-    import keras
-
-    from sdl_keras.two_stage import _reports, evaluation_inputs
+    from sdl_keras.two_stage import classifier_report
 
     make_dataset = task.run_arguments.get("make_dataset")
-    scores = classifier.predict(
-        evaluation_inputs(task.test, make_dataset, seed), verbose=0
-    )
-    return _reports(
-        task.train, task.test, scores, keras.ops.convert_to_numpy(classifier.thresholds)
-    )
+    return classifier_report(classifier, task.train, task.test, make_dataset, seed)
 
 
 def _write_results(output: Path, config: RunConfig, reports: dict) -> None:
