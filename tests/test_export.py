@@ -52,6 +52,23 @@ def _train(model, dataset):
     return model
 
 
+def _export_case(model, base, path, key, raw, dataset) -> dict:
+    """An export with what the model gives on `raw` through the training
+    pipeline's evaluation `dataset` (independent of the export's graph)."""
+    expected = {
+        "probabilities": model.predict(dataset, verbose=0),
+        "embedding": model.encoder.predict(dataset, verbose=0),
+    }
+    return {
+        "model": model,
+        "base": base,
+        "path": path,
+        "key": key,
+        "raw": raw,
+        "expected": expected,
+    }
+
+
 @pytest.fixture(scope="module")
 def text_export(tmp_path_factory):
     import keras
@@ -75,22 +92,12 @@ def text_export(tmp_path_factory):
     path = export_for_serving(
         model, base, TextPreprocessor(tokenizer, MAX_LENGTH), LABELS, top_k=TOP_K
     )
-    # The evaluation pipeline of training, independent of the export's graph.
     dataset = text.text_dataset(
         TEXTS, np.zeros((len(TEXTS), len(LABELS))), tokenizer, MAX_LENGTH, 3
     )
-    expected = {
-        "probabilities": model.predict(dataset, verbose=0),
-        "embedding": model.encoder.predict(dataset, verbose=0),
-    }
-    return {
-        "model": model,
-        "base": base,
-        "path": path,
-        "key": "text",
-        "raw": [t.encode() for t in TEXTS],
-        "expected": expected,
-        "tokenizer": tokenizer,
+    raw = [t.encode() for t in TEXTS]
+    return _export_case(model, base, path, "text", raw, dataset) | {
+        "tokenizer": tokenizer
     }
 
 
@@ -115,18 +122,7 @@ def image_export(tmp_path_factory):
     path = export_for_serving(model, base, ImagePreprocessor(size), LABELS, top_k=TOP_K)
     raw = encoded[:5]
     dataset = images.image_dataset(raw, np.zeros((5, len(LABELS))), size, 2)
-    expected = {
-        "probabilities": model.predict(dataset, verbose=0),
-        "embedding": model.encoder.predict(dataset, verbose=0),
-    }
-    return {
-        "model": model,
-        "base": base,
-        "path": path,
-        "key": "image_bytes",
-        "raw": raw,
-        "expected": expected,
-    }
+    return _export_case(model, base, path, "image_bytes", raw, dataset)
 
 
 @pytest.fixture(params=["text", "image"])

@@ -77,6 +77,20 @@ class RunConfig:
         if self.limit is not None and self.limit < 10:
             raise ConfigError(f"`limit` must be ≥ 10 samples; got {self.limit}.")
 
+    def two_stage_config(self):
+        """The `TwoStageConfig` of this run."""
+        from sdl_keras.two_stage import TwoStageConfig
+
+        return TwoStageConfig(
+            loss=None if self.loss == "none" else self.loss,
+            temperature=self.temperature,
+            pretrain_epochs=self.pretrain_epochs,
+            classifier_epochs=self.classifier_epochs,
+            batch_size=self.batch_size,
+            learning_rate=self.learning_rate,
+            patience=self.patience,
+        )
+
 
 def read_options(path: str | os.PathLike) -> dict:
     """The options of a `.json`, `.yaml` or `.yml` file (a mapping)."""

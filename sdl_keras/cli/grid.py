@@ -13,7 +13,7 @@ import numpy as np
 
 from sdl_keras.cli.config import LOSS_NAMES, TASKS, ConfigError, RunConfig, build
 from sdl_keras.cli.tasks import TaskData, load_task
-from sdl_keras.two_stage import TwoStageConfig, run_two_stage, scores_report
+from sdl_keras.two_stage import run_two_stage, scores_report
 
 REFERENCES = ("knn", "logreg")
 METRICS = ["micro_f1", "macro_f1", "map"]
@@ -241,20 +241,11 @@ def paired_bootstrap(
 
 
 def _run_cell(task: TaskData, config: RunConfig) -> dict:
-    two_stage = TwoStageConfig(
-        loss=None if config.loss == "none" else config.loss,
-        temperature=config.temperature,
-        pretrain_epochs=config.pretrain_epochs,
-        classifier_epochs=config.classifier_epochs,
-        batch_size=config.batch_size,
-        learning_rate=config.learning_rate,
-        patience=config.patience,
-    )
     return run_two_stage(
         train=task.train,
         validation=task.validation,
         test=task.test,
-        config=two_stage,
+        config=config.two_stage_config(),
         seed=config.seed,
         **task.run_arguments,
     )

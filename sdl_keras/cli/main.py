@@ -45,22 +45,14 @@ def train_run(config: RunConfig, output: Path, verbose: int = 1) -> Path:
 
     from sdl_keras.cli import plots
     from sdl_keras.cli.tasks import load_task
-    from sdl_keras.two_stage import TwoStageConfig, train_two_stage
+    from sdl_keras.two_stage import train_two_stage
 
     task = load_task(config)
     logs = output / "tensorboard"
     trained = train_two_stage(
         train=task.train,
         validation=task.validation,
-        config=TwoStageConfig(
-            loss=None if config.loss == "none" else config.loss,
-            temperature=config.temperature,
-            pretrain_epochs=config.pretrain_epochs,
-            classifier_epochs=config.classifier_epochs,
-            batch_size=config.batch_size,
-            learning_rate=config.learning_rate,
-            patience=config.patience,
-        ),
+        config=config.two_stage_config(),
         seed=config.seed,
         verbose=verbose,
         pretrain_callbacks=[keras.callbacks.TensorBoard(str(logs / "pretrain"))],

@@ -69,13 +69,7 @@ class LocalServer:
         """Runs a signature on named arrays after Serving's input checks."""
         function = self.signature(signature_name)
         specs = function.structured_input_signature[1]
-        unknown = sorted(set(inputs) - set(specs))
-        if unknown:
-            raise ServingError(
-                "INVALID_ARGUMENT",
-                f"input tensor alias not found in signature: {unknown[0]}. "
-                f"Inputs expected to be in the set {{{', '.join(sorted(specs))}}}.",
-            )
+        _check_aliases("input", inputs, specs)
         missing = sorted(set(specs) - set(inputs))
         if missing:
             raise ServingError("INVALID_ARGUMENT", f"Missing input: {missing[0]}.")
@@ -120,13 +114,7 @@ class LocalServer:
             signature_name,
         )
         wanted = list(request.output_filter) or list(outputs)
-        unknown = sorted(set(wanted) - set(outputs))
-        if unknown:
-            raise ServingError(
-                "INVALID_ARGUMENT",
-                f"output tensor alias not found in signature: {unknown[0]}. "
-                f"Outputs expected to be in the set {{{', '.join(sorted(outputs))}}}.",
-            )
+        _check_aliases("output", wanted, outputs)
         response = predict_pb2.PredictResponse()
         response.model_spec.name = self.model_name
         response.model_spec.version.value = self.version
@@ -163,6 +151,17 @@ class LocalServer:
         if len(outputs) == 1:
             return {"outputs": _json_value(*next(iter(outputs.items())))}
         return {"outputs": {key: _json_value(key, v) for key, v in outputs.items()}}
+
+
+def _check_aliases(kind: str, asked, available) -> None:
+    unknown = sorted(set(asked) - set(available))
+    if unknown:
+        raise ServingError(
+            "INVALID_ARGUMENT",
+            f"{kind} tensor alias not found in signature: {unknown[0]}. "
+            f"{kind.capitalize()}s expected to be in the set "
+            f"{{{', '.join(sorted(available))}}}.",
+        )
 
 
 def _rows(instances, specs: dict) -> dict[str, np.ndarray]:
