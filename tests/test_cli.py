@@ -159,6 +159,7 @@ def test_demo_runs_start_to_finish_in_a_child_process(tmp_path):
     for name in (
         "results.md", "metrics.json", "request.json", "response.json",
         "export/1/saved_model.pb", "export/1/assets/labels.txt",
+        "export/1/assets.extra/tf_serving_warmup_requests",
         "plots/training.png", "plots/band_f1.png", "plots/pair_weights.png",
         "plots/embeddings.png", "runs/sdl/classifier.keras", "runs/none/results.md",
     ):  # fmt: skip

@@ -18,6 +18,7 @@ from sdl_keras.data import images, text  # noqa: E402
 from sdl_keras.encoders import cnn_text_encoder, small_cnn_image_encoder  # noqa: E402
 from sdl_keras.export import (  # noqa: E402
     LABELS_FILE,
+    WARMUP_FILE,
     ImagePreprocessor,
     LocalServer,
     ServingError,
@@ -381,3 +382,37 @@ def test_tensorflow_text_tokenizers_are_refused(text_export, tmp_path):
     tf.saved_model.save(module, str(tmp_path / "tf_text"))
     assert any("Whitespace" in op for op in non_core_ops(tmp_path / "tf_text"))
     assert non_core_ops(text_export["path"]) == []
+
+
+def test_warmup_requests_replay_through_the_signature(text_export, tmp_path):
+    prediction_log_pb2 = pytest.importorskip(
+        "tensorflow_serving.apis.prediction_log_pb2"
+    )
+    model, tokenizer = text_export["model"], text_export["tokenizer"]
+    path = export_for_serving(
+        model,
+        tmp_path,
+        TextPreprocessor(tokenizer, MAX_LENGTH),
+        LABELS,
+        warmup_inputs=TEXTS[:2],
+    )
+    records = list(tf.data.TFRecordDataset(str(path / "assets.extra" / WARMUP_FILE)))
+    assert len(records) == 1
+    log = prediction_log_pb2.PredictionLog.FromString(records[0].numpy())
+    request = log.predict_log.request
+    assert tf.make_ndarray(request.inputs["text"]).tolist() == [
+        t.encode() for t in TEXTS[:2]
+    ]
+    request.model_spec.name = "model"
+    response = LocalServer(tmp_path).grpc_predict(request)
+    np.testing.assert_allclose(
+        tf.make_ndarray(response.outputs["probabilities"]),
+        text_export["expected"]["probabilities"][:2],
+        atol=2e-6,
+    )
+    with pytest.raises(ValueError, match="at least one input"):
+        export_for_serving(
+            model, tmp_path, TextPreprocessor(tokenizer, MAX_LENGTH), LABELS,
+            warmup_inputs=[],
+        )  # fmt: skip
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["1"]

@@ -98,7 +98,7 @@ PROFILES = {
     # subsampled: under an hour on two CPU cores.
     "cpu": {
         "run": {"pretrain_epochs": 3, "classifier_epochs": 20, "patience": 3},
-        "task_options": {"hpo": {"limit": 2000}, "scenes": {"limit": 800}},
+        "task_options": {"hpo": {"limit": 2000}, "scenes": {"limit": 600}},
     },
     # Minutes: the machinery end to end on tiny data.
     "ci": {

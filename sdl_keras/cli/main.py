@@ -178,6 +178,7 @@ def demo_command(args) -> None:
         task.label_names,
         version=1,
         overwrite=args.overwrite,
+        warmup_inputs=[str(text) for text in task.test.x[:4]],
     )
     request = {"instances": [str(text) for text in task.test.x[:2]]}
     status, response = LocalServer(output / "export", "hpo").rest_predict(request)

@@ -2,6 +2,7 @@
 
 from sdl_keras.export.export_for_serving import (
     LABELS_FILE,
+    WARMUP_FILE,
     export_for_serving,
     non_core_ops,
 )
@@ -11,6 +12,7 @@ from sdl_keras.export.text_preprocessor import TextPreprocessor
 
 __all__ = [
     "LABELS_FILE",
+    "WARMUP_FILE",
     "ImagePreprocessor",
     "LocalServer",
     "ServingError",

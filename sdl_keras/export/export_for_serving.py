@@ -27,6 +27,7 @@ def export_for_serving(
     version: int | None = None,
     top_k: int = 5,
     overwrite: bool = False,
+    warmup_inputs: Sequence | None = None,
 ) -> Path:
     """Writes `model` in TensorFlow Serving's layout, `base_dir/<version>/`.
 
@@ -57,6 +58,10 @@ def export_for_serving(
             existing version (1 for a new base path).
         top_k: labels named per input (at most L).
         overwrite: replace an existing version instead of refusing.
+        warmup_inputs: a few raw inputs (strings or image bytes) written as
+            `assets.extra/tf_serving_warmup_requests`, which TensorFlow
+            Serving runs once at load so the first client request does not
+            pay for the graph's first run (needs tensorflow-serving-api).
 
     Returns:
         The version directory written.
@@ -109,12 +114,41 @@ def export_for_serving(
                 "load it. They come from a library such as tensorflow-text: "
                 "preprocess with core ops (e.g. TextVectorization) instead."
             )
+        if warmup_inputs is not None:
+            _write_warmup(written, preprocessor.input_name, list(warmup_inputs))
         if target.exists():
             shutil.rmtree(target)
         written.rename(target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+WARMUP_FILE = "tf_serving_warmup_requests"
+
+
+def _write_warmup(export_dir: Path, input_name: str, inputs: list) -> None:
+    """One `serving_default` PredictRequest of `inputs`, as the TFRecord of
+    `PredictionLog`s that TensorFlow Serving replays at load."""
+    try:
+        from tensorflow_serving.apis import predict_pb2, prediction_log_pb2
+    except ImportError:
+        raise ImportError(
+            "Warm-up requests need the TensorFlow Serving protos: pip install "
+            "tensorflow-serving-api (the `serving` extra)."
+        ) from None
+    if not inputs:
+        raise ValueError("`warmup_inputs` must hold at least one input.")
+    request = predict_pb2.PredictRequest()
+    request.model_spec.signature_name = "serving_default"
+    request.inputs[input_name].CopyFrom(tf.make_tensor_proto(inputs, tf.string))
+    log = prediction_log_pb2.PredictionLog(
+        predict_log=prediction_log_pb2.PredictLog(request=request)
+    )
+    directory = export_dir / "assets.extra"
+    directory.mkdir()
+    with tf.io.TFRecordWriter(str(directory / WARMUP_FILE)) as writer:
+        writer.write(log.SerializeToString())
 
 
 def non_core_ops(saved_model_dir: str | os.PathLike) -> list[str]:
