@@ -117,12 +117,14 @@ def export_command(args) -> Path:
 
 
 def compare_command(args) -> None:
-    options = dict(PROFILES.get(args.profile, {}))
+    # A profile is the base a config file overrides; alone, the default is cpu.
+    profile = args.profile or (None if args.config else "cpu")
+    options = dict(PROFILES[profile]) if profile else {}
     if args.config:
         options.update(read_options(args.config))
     if args.seeds:
         options["seeds"] = args.seeds
-    grid = build(GridConfig, options, str(args.config or f"profile {args.profile}"))
+    grid = build(GridConfig, options, str(args.config or f"profile {profile}"))
     args.output_dir.mkdir(parents=True, exist_ok=True)
     (args.output_dir / "grid.json").write_text(
         json.dumps(dataclasses.asdict(grid), indent=1)
@@ -297,7 +299,11 @@ def _parser() -> argparse.ArgumentParser:
 
     compare = command("compare", compare_command, "Run the paired experiment grid.")
     compare.add_argument("--config", type=Path, help="grid options (.yaml/.json)")
-    compare.add_argument("--profile", choices=sorted(PROFILES), default="cpu")
+    compare.add_argument(
+        "--profile",
+        choices=sorted(PROFILES),
+        help="cpu (default without --config), full or ci; a --config overrides it",
+    )
     compare.add_argument("--seeds", type=int, nargs="+")
     compare.add_argument("--output-dir", type=Path, default=Path("results/compare"))
 
