@@ -190,12 +190,15 @@ class _ServingModule(tf.Module):
         self.embed = tf.function(self._embed, input_signature=signature)
 
     def _forward(self, raw: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
-        tf.debugging.assert_positive(
+        check = tf.debugging.assert_positive(
             tf.size(raw),
             message=(
                 f"Empty request: send at least one `{self.preprocessor.input_name}`."
             ),
         )
+        # Ordered before the model: else a shape error may win the race.
+        with tf.control_dependencies([check]):
+            raw = tf.identity(raw)
         features, probabilities = self.model.features_and_probabilities(
             self.preprocessor(raw), training=False
         )
