@@ -46,6 +46,9 @@ def two_steps(options: dict, strategy, weights, x, y) -> dict:
 
 def main() -> None:
     options = json.loads(sys.argv[1])
+    # Fixed initial weights: some draws put a projection near zero norm, where
+    # the normalisation's gradient explodes and float32 rounding shows.
+    keras.utils.set_random_seed(0)
     rng = np.random.default_rng(7)
     x = rng.normal(size=(8, 2, 6)).astype("float32")
     y = (rng.random((8, 5)) < 0.4).astype("float32")
