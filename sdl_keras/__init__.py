@@ -1,7 +1,12 @@
-"""sdl_keras: multi-label supervised contrastive learning for Keras 3."""
+"""sdl_keras: multi-label supervised contrastive learning for Keras 3.
 
-from sdl_keras import losses, relations
+Importing the package registers every class it saves (losses, models, layers,
+metrics), so `keras.saving.load_model` reads its `.keras` files in safe mode
+after `import sdl_keras` alone.
+"""
+
+from sdl_keras import encoders, losses, metrics, models, relations
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__", "losses", "relations"]
+__all__ = ["__version__", "encoders", "losses", "metrics", "models", "relations"]

@@ -52,3 +52,76 @@ def static_rank(tensor, name: str, allowed: tuple[int, ...]) -> int:
             f"received shape {tuple(tensor.shape)}."
         )
     return rank
+
+
+def check_label_values(labels, name: str = "y") -> None:
+    """Raises `ValueError` unless `labels` (an array) are multi-hot 0/1
+    `[N, L]` or non-negative integer class ids `[N]`."""
+    import numpy as np
+
+    values = np.asarray(labels)
+    if values.dtype == object or values.ndim not in (1, 2):
+        raise ValueError(
+            f"`{name}` must be multi-hot labels [N, L] or class ids [N]; "
+            f"received shape {values.shape} of {values.dtype}."
+        )
+    if values.ndim == 2:
+        bad = ~np.isin(values, (0, 1))
+        expected = "multi-hot: every value 0 or 1"
+    else:
+        bad = ~np.isfinite(values) | (values < 0) | (values != np.round(values))
+        expected = "class ids: non-negative integers"
+    if bad.any():
+        where = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(
+            f"`{name}` must be {expected}; found {values[where]} at {where}."
+        )
+
+
+def checked_training_data(x, y, validation_data):
+    """The `fit` inputs with their labels checked where XLA cannot drop the
+    check: eagerly for arrays, in the input pipeline for a `tf.data.Dataset`
+    (whose map functions are never XLA-compiled)."""
+    return (*_with_checked_labels(x, y, "y"), _checked_validation(validation_data))
+
+
+def _checked_validation(validation_data):
+    if validation_data is None:
+        return None
+    if isinstance(validation_data, (tuple, list)):
+        inputs, labels = _with_checked_labels(
+            validation_data[0], validation_data[1], "validation labels"
+        )
+        return (inputs, labels, *validation_data[2:])
+    return _with_checked_labels(validation_data, None, "validation labels")[0]
+
+
+def _with_checked_labels(x, y, name: str) -> tuple:
+    import tensorflow as tf
+
+    if isinstance(x, tf.data.Dataset):
+        return x.map(_asserting_labels(name)), y
+    if y is not None and not isinstance(y, (dict, tf.Tensor)):
+        check_label_values(y, name)
+    return x, y
+
+
+def _asserting_labels(name: str):
+    import tensorflow as tf
+
+    def check(*batch):
+        if len(batch) > 1:
+            labels = tf.convert_to_tensor(batch[1])
+            if labels.shape.rank == 2:
+                valid = tf.reduce_all(
+                    tf.logical_or(tf.equal(labels, 0), tf.equal(labels, 1))
+                )
+                message = f"`{name}` must be multi-hot: every value 0 or 1."
+            else:
+                valid = tf.reduce_all(labels >= 0)
+                message = f"`{name}` must be class ids: non-negative integers."
+            with tf.control_dependencies([tf.debugging.Assert(valid, [message])]):
+                batch = (batch[0], tf.identity(labels), *batch[2:])
+        return batch if len(batch) > 1 else batch[0]
+
+    return check

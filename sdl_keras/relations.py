@@ -40,6 +40,10 @@ R5_SUPERSET = 5
 SPARSE_MIN_LABELS = 1024
 
 
+def _is_integer(tensor) -> bool:
+    return "int" in str(keras.backend.standardize_dtype(tensor.dtype))
+
+
 def _use_sparse_counts(num_labels: int | None) -> bool:
     # The non-zero path needs dynamic shapes, which TensorFlow graphs allow and
     # JAX tracing does not.
@@ -61,31 +65,33 @@ class LabelSets:
     def __init__(self, y_true) -> None:
         labels = ops.convert_to_tensor(y_true)
         rank = static_rank(labels, "y_true", (1, 2))
-        labels = ops.cast(labels, "float32")
         self.batch_size = ops.shape(labels)[0]
         self.class_ids = None
         self.multi_hot = None
         self.nonzero = None
         if rank == 1:
+            # Ids stay in their own dtype: float32 would merge ids ≥ 2^24.
+            self.valid = ops.all(labels >= 0)
+            if not _is_integer(labels):
+                self.valid = ops.logical_and(
+                    self.valid, ops.all(ops.equal(labels, ops.round(labels)))
+                )
             require(
-                ops.all(
-                    ops.logical_and(labels >= 0, ops.equal(labels, ops.round(labels)))
-                ),
+                self.valid,
                 "`y_true` of rank 1 holds class ids and must be non-negative "
                 "integers (for multi-hot labels pass shape [B, L]).",
             )
             self.class_ids = labels
-            self.sizes = ops.ones_like(labels)
+            self.sizes = ops.ones((self.batch_size,), "float32")
             return
+        labels = ops.cast(labels, "float32")
         self.multi_hot = labels
         if _use_sparse_counts(labels.shape[1]):
             import tensorflow as tf
 
             nonzero = tf.where(tf.not_equal(labels, 0.0))
-            require(
-                ops.all(ops.equal(tf.gather_nd(labels, nonzero), 1.0)),
-                "`y_true` must be multi-hot: every value 0 or 1.",
-            )
+            self.valid = ops.all(ops.equal(tf.gather_nd(labels, nonzero), 1.0))
+            require(self.valid, "`y_true` must be multi-hot: every value 0 or 1.")
             self.nonzero = (nonzero[:, 0], nonzero[:, 1])
             self.sizes = tf.math.unsorted_segment_sum(
                 tf.ones_like(nonzero[:, 0], dtype="float32"),
@@ -93,12 +99,16 @@ class LabelSets:
                 self.batch_size,
             )
         else:
+            self.valid = ops.all(ops.logical_or(labels == 0.0, labels == 1.0))
             require(
-                ops.all(ops.logical_or(labels == 0.0, labels == 1.0)),
+                self.valid,
                 "`y_true` must be multi-hot: every value 0 or 1 (for integer "
                 "class ids pass shape [B]).",
             )
             self.sizes = ops.sum(labels, axis=1)
+
+    # `valid` (scalar bool): every label value is allowed. XLA drops the
+    # assertions of `require`, so the losses also turn invalid labels into NaN.
 
     @property
     def num_labels(self) -> int | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import typing
 from pathlib import Path
@@ -13,7 +14,8 @@ from sdl_keras.relations import SCHEMES
 
 TASKS = ("hpo", "yeast", "scenes")
 # "none" is BCE only (no pre-training); the rest name a contrastive loss.
-LOSS_NAMES = ("none", *sorted(set(LOSSES) | set(SCHEMES) - {"supcon"}))
+# `supcon` is single-label: a task whose samples carry several labels refuses it.
+LOSS_NAMES = ("none", *sorted({*LOSSES, *SCHEMES}))
 
 
 class ConfigError(ValueError):
@@ -97,7 +99,10 @@ def read_options(path: str | os.PathLike) -> dict:
     path = Path(path)
     if not path.is_file():
         raise ConfigError(f"Config file not found: {path}.")
-    text = path.read_text("utf-8")
+    try:
+        text = path.read_text("utf-8")
+    except UnicodeDecodeError as error:
+        raise ConfigError(f"{path}: not UTF-8 text ({error.reason}).") from None
     if path.suffix == ".json":
         try:
             options = json.loads(text)
@@ -136,6 +141,8 @@ def _check_types(config) -> None:
         if typing.get_origin(hints[field.name]) is list:
             allowed = (list,)
         allowed = tuple(t for t in allowed if isinstance(t, type))
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"Option `{field.name}` must be finite; got {value}.")
         if float in allowed and isinstance(value, int) and not isinstance(value, bool):
             continue  # 1 is a fine learning rate
         if isinstance(value, bool) and bool not in allowed:

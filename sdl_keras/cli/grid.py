@@ -11,8 +11,9 @@ from pathlib import Path
 
 import numpy as np
 
+from sdl_keras._files import write_json
 from sdl_keras.cli.config import LOSS_NAMES, TASKS, ConfigError, RunConfig, build
-from sdl_keras.cli.tasks import TaskData, load_task
+from sdl_keras.cli.tasks import TaskData, check_loss_fits_task, load_task
 from sdl_keras.two_stage import run_two_stage, scores_report
 
 REFERENCES = ("knn", "logreg")
@@ -121,6 +122,8 @@ def run_grid(
     for task_name in grid.tasks:
         task = load_task(grid.run_config(task_name, "sdl", grid.seeds[0]))
         cells = grid.cells()
+        for _, loss, _ in cells:
+            check_loss_fits_task(loss, task)
         total, started = len(cells) * len(grid.seeds), time.perf_counter()
         results: dict[str, list[dict]] = {}
         done = 0
@@ -317,12 +320,5 @@ def _cell(path: Path, options: dict, compute: Callable[[], dict]) -> tuple[dict,
             )
         return report, False
     report = {**compute(), "options": options}
-    _write_atomically(path, report)
+    write_json(path, report)
     return report, True
-
-
-def _write_atomically(path: Path, report: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
-    partial.write_text(json.dumps(report, indent=1))
-    partial.replace(path)

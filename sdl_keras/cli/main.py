@@ -6,11 +6,20 @@ import argparse
 import dataclasses
 import json
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from sdl_keras._files import (
+    check_output_directory,
+    staged_directory,
+    write_atomically,
+    write_json,
+    write_text,
+)
 from sdl_keras.cli.config import ConfigError, RunConfig, build, read_options
 from sdl_keras.cli.grid import PROFILES, GridConfig, run_grid
 
@@ -21,12 +30,24 @@ CI_DEMO = {"limit": 1500, "pretrain_epochs": 1, "classifier_epochs": 2}
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    _exit_cleanly_on_sigterm()
     try:
         args.command(args)
-    except (ConfigError, FileNotFoundError, FileExistsError) as error:
+    except (ValueError, OSError) as error:
+        # Bad options, files and data: the library's errors name the problem.
         print(f"sdl-keras {args.name}: error: {error}", file=sys.stderr)
         return 2
     return 0
+
+
+def _exit_cleanly_on_sigterm() -> None:
+    """SIGTERM unwinds like Ctrl-C, so that staging files are removed."""
+
+    def terminate(number, frame):
+        raise SystemExit(128 + number)
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, terminate)
 
 
 def train_command(args) -> Path:
@@ -34,8 +55,11 @@ def train_command(args) -> Path:
     output = args.output_dir or Path("results/train") / (
         f"{config.task}_{config.loss}_seed{config.seed}"
     )
-    _fresh_directory(output, args.overwrite)
-    return train_run(config, output, verbose=args.verbose)
+    check_output_directory(output, args.overwrite)
+    with staged_directory(output, args.overwrite) as staging:
+        train_run(config, staging, verbose=args.verbose)
+    print(f"wrote {output}")
+    return output
 
 
 def train_run(config: RunConfig, output: Path, verbose: int = 1) -> Path:
@@ -44,10 +68,11 @@ def train_run(config: RunConfig, output: Path, verbose: int = 1) -> Path:
     import keras
 
     from sdl_keras.cli import plots
-    from sdl_keras.cli.tasks import load_task
+    from sdl_keras.cli.tasks import check_loss_fits_task, load_task
     from sdl_keras.two_stage import train_two_stage
 
     task = load_task(config)
+    check_loss_fits_task(config.loss, task)
     logs = output / "tensorboard"
     trained = train_two_stage(
         train=task.train,
@@ -59,12 +84,12 @@ def train_run(config: RunConfig, output: Path, verbose: int = 1) -> Path:
         classifier_callbacks=[keras.callbacks.TensorBoard(str(logs / "classifier"))],
         **task.run_arguments,
     )
-    trained.classifier.save(output / "classifier.keras")
+    write_atomically(output / "classifier.keras", trained.classifier.save)
     history = {
         "pretrain": _plain(trained.pretrain_history),
         "classifier": _plain(trained.classifier_history),
     }
-    (output / "history.json").write_text(json.dumps(history, indent=1))
+    write_json(output / "history.json", history)
     report = _evaluate(task, trained.classifier, config.seed) | {
         "pretrain_seconds": trained.pretrain_seconds,
         "seconds": trained.seconds,
@@ -72,26 +97,21 @@ def train_run(config: RunConfig, output: Path, verbose: int = 1) -> Path:
     _write_results(output, config, {config.loss: report})
     plots.training_curves({config.loss: history}, output / "plots" / "training.png")
     plots.band_f1({config.loss: report["tuned"]}, output / "plots" / "band_f1.png")
-    print(f"wrote {output}")
     return output
 
 
 def evaluate_command(args) -> None:
-    import keras
-
     from sdl_keras.cli.tasks import load_task
 
     config = _saved_config(args.run_dir)
-    classifier = keras.saving.load_model(args.run_dir / "classifier.keras")
+    classifier = _saved_classifier(args.run_dir)
     report = _evaluate(load_task(config), classifier, config.seed)
-    (args.run_dir / "evaluation.json").write_text(json.dumps(report, indent=1))
+    write_json(args.run_dir / "evaluation.json", report)
     print(_table({config.loss: report}))
     print(f"wrote {args.run_dir / 'evaluation.json'}")
 
 
 def export_command(args) -> Path:
-    import keras
-
     from sdl_keras.cli.tasks import load_task
     from sdl_keras.export import export_for_serving
 
@@ -102,7 +122,7 @@ def export_command(args) -> Path:
             f"The {config.task} task has no raw input form to serve (feature "
             "vectors); export a text or image run."
         )
-    classifier = keras.saving.load_model(args.run_dir / "classifier.keras")
+    classifier = _saved_classifier(args.run_dir)
     path = export_for_serving(
         classifier,
         args.base_dir or args.run_dir / "export",
@@ -138,6 +158,16 @@ def compare_command(args) -> None:
 def demo_command(args) -> None:
     """HPO text: SDL, ANY and BCE-only runs, their comparison and figures,
     the SDL classifier exported and asked one request."""
+    started = time.perf_counter()
+    check_output_directory(args.output_dir, args.overwrite)
+    with staged_directory(args.output_dir, args.overwrite) as staging:
+        summary = _demo(args, staging)
+    minutes = (time.perf_counter() - started) / 60
+    print(f"demo finished in {minutes:.1f} min; wrote {args.output_dir}:\n{summary}")
+
+
+def _demo(args, output: Path) -> str:
+    """Writes the demo into `output`; returns the list of what it wrote."""
     import keras
 
     from sdl_keras.cli import plots
@@ -145,9 +175,6 @@ def demo_command(args) -> None:
     from sdl_keras.export import LocalServer, export_for_serving
     from sdl_keras.two_stage import evaluation_inputs
 
-    started = time.perf_counter()
-    output = args.output_dir
-    _fresh_directory(output, args.overwrite)
     options = CI_DEMO if args.profile == "ci" else {}
     reports, histories, classifiers = {}, {}, {}
     for loss in ("sdl", "any", "none"):
@@ -184,10 +211,9 @@ def demo_command(args) -> None:
     )
     request = {"instances": [str(text) for text in task.test.x[:2]]}
     status, response = LocalServer(output / "export", "hpo").rest_predict(request)
-    (output / "request.json").write_text(json.dumps(request, indent=1))
-    (output / "response.json").write_text(json.dumps(response, indent=1))
+    write_json(output / "request.json", request)
+    write_json(output / "response.json", response)
     _write_results(output, config, reports)
-    minutes = (time.perf_counter() - started) / 60
     print(f"\n{_table(reports)}\n")
     first = response["predictions"][0] if status == 200 else response
     top = ", ".join(
@@ -196,8 +222,7 @@ def demo_command(args) -> None:
             first["top_k_labels"], first["top_k_scores"], strict=True
         )
     )
-    print(
-        f"demo finished in {minutes:.1f} min; wrote {output}:\n"
+    return (
         f"  results.md, metrics.json     test metrics of sdl, any, none (BCE only)\n"
         f"  runs/<loss>/                 classifier.keras, history, tensorboard/\n"
         f"  plots/                       training, band_f1, pair_weights, embeddings "
@@ -215,11 +240,9 @@ def _evaluate(task, classifier, seed: int) -> dict:
 
 
 def _write_results(output: Path, config: RunConfig, reports: dict) -> None:
-    (output / "config.json").write_text(
-        json.dumps(dataclasses.asdict(config), indent=1)
-    )
-    (output / "metrics.json").write_text(json.dumps(reports, indent=1))
-    (output / "results.md").write_text(_table(reports) + "\n")
+    write_json(output / "config.json", dataclasses.asdict(config))
+    write_json(output / "metrics.json", reports)
+    write_text(output / "results.md", _table(reports) + "\n")
 
 
 def _table(reports: dict) -> str:
@@ -236,14 +259,6 @@ def _plain(history: dict) -> dict:
     return {key: [float(value) for value in values] for key, values in history.items()}
 
 
-def _fresh_directory(path: Path, overwrite: bool) -> None:
-    if path.exists() and any(path.iterdir()) and not overwrite:
-        raise FileExistsError(
-            f"{path} already holds results; pass --overwrite or another --output-dir."
-        )
-    path.mkdir(parents=True, exist_ok=True)
-
-
 def _saved_config(run_dir: Path) -> RunConfig:
     for name in ("config.json", "classifier.keras"):
         if not (run_dir / name).exists():
@@ -251,7 +266,30 @@ def _saved_config(run_dir: Path) -> RunConfig:
                 f"{run_dir / name} not found: give a directory written by "
                 "`sdl-keras train`."
             )
-    return build(RunConfig, json.loads((run_dir / "config.json").read_text()))
+    path = run_dir / "config.json"
+    try:
+        options = json.loads(path.read_text("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ConfigError(f"{path} is not a valid config file: {error}.") from None
+    if not isinstance(options, dict):
+        raise ConfigError(f"{path} is not a valid config file: not a JSON object.")
+    return build(RunConfig, options, str(path))
+
+
+def _saved_classifier(run_dir: Path):
+    import keras
+
+    import sdl_keras  # noqa: F401  (registers the package's saved classes)
+
+    path = run_dir / "classifier.keras"
+    try:
+        return keras.saving.load_model(path)
+    except Exception as error:  # Keras raises many kinds for a damaged file.
+        first_line = next(iter(str(error).splitlines()), "")
+        raise ConfigError(
+            f"{path} cannot be loaded (damaged or incomplete): "
+            f"{type(error).__name__}: {first_line}"
+        ) from None
 
 
 def _run_config(args) -> RunConfig:

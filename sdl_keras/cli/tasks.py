@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from sdl_keras.cli.config import RunConfig
+from sdl_keras.cli.config import ConfigError, RunConfig
 from sdl_keras.two_stage import Split
 
 
@@ -44,6 +44,15 @@ def load_task(config: RunConfig) -> TaskData:
     if config.task == "hpo":
         return _hpo(config)
     return _scenes(config)
+
+
+def check_loss_fits_task(loss: str, task: TaskData) -> None:
+    """Refuses, before any training, a loss the task's labels cannot take."""
+    if loss == "supcon" and task.train.y.sum(axis=1).max() > 1:
+        raise ConfigError(
+            f"`loss` supcon is single-label, but samples of the {task.name} task "
+            "carry several labels; use sdl, any, all, jaccard or mulsupcon."
+        )
 
 
 def _limited(split: Split, limit: int | None) -> Split:

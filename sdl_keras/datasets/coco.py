@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +43,35 @@ class CocoSplit:
     vocabulary: LabelVocabulary
 
 
+# The fields read from each record of an instances file.
+_FIELDS = {
+    "images": ("id", "file_name"),
+    "annotations": ("image_id", "category_id"),
+    "categories": ("id", "name"),
+}
+
+
+def _records(document: dict, key: str, fields: Sequence[str], path: Path) -> list:
+    """`document[key]`, checked to be a list of objects that have `fields`."""
+    if key not in document:
+        raise ValueError(f"{path} has no {key!r}: not a COCO instances file.")
+    records = document[key]
+    if not isinstance(records, list):
+        raise ValueError(f"{path}: {key!r} must be a list.")
+    for number, record in enumerate(records):
+        missing = [
+            field
+            for field in fields
+            if not isinstance(record, dict) or field not in record
+        ]
+        if missing:
+            raise ValueError(
+                f"{path}: {key}[{number}] lacks {missing[0]!r}: not a COCO "
+                "instances file."
+            )
+    return records
+
+
 def load_coco(
     coco_dir: str | Path, split: str = "train", keep_unlabelled: bool = False
 ) -> CocoSplit:
@@ -65,26 +95,32 @@ def load_coco(
                 f"{needed} not found. " + _OBTAIN.format(split=split)
             )
     try:
-        document = json.loads(annotations.read_text())
+        document = json.loads(annotations.read_text("utf-8"))
+    except UnicodeDecodeError as error:
+        raise ValueError(f"{annotations} is not UTF-8 text ({error.reason}).") from None
     except json.JSONDecodeError as error:
         raise ValueError(f"{annotations} is not valid JSON: {error}") from None
-    for key in ("images", "annotations", "categories"):
-        if key not in document:
-            raise ValueError(
-                f"{annotations} has no {key!r}: not a COCO instances file."
-            )
-    categories = sorted(document["categories"], key=lambda category: category["id"])
+    if not isinstance(document, dict):
+        raise ValueError(
+            f"{annotations} holds a JSON {type(document).__name__}, not an object: "
+            "not a COCO instances file."
+        )
+    records = {
+        key: _records(document, key, fields, annotations)
+        for key, fields in _FIELDS.items()
+    }
+    categories = sorted(records["categories"], key=lambda category: category["id"])
     column = {category["id"]: index for index, category in enumerate(categories)}
     present: dict[int, set[int]] = {}
-    for number, annotation in enumerate(document["annotations"]):
-        category = annotation.get("category_id")
+    for number, annotation in enumerate(records["annotations"]):
+        category = annotation["category_id"]
         if category not in column:
             raise ValueError(
                 f"{annotations}: annotation {number} has category_id {category!r}, "
                 "which is not among the categories."
             )
         present.setdefault(annotation["image_id"], set()).add(column[category])
-    images = sorted(document["images"], key=lambda image: image["id"])
+    images = sorted(records["images"], key=lambda image: image["id"])
     if not keep_unlabelled:
         images = [image for image in images if image["id"] in present]
     labels = np.zeros((len(images), len(categories)), "float32")

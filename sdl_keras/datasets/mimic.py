@@ -27,6 +27,7 @@ import dataclasses
 import gzip
 import re
 import sys
+import zlib
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -110,29 +111,42 @@ def read_rows(path: Path, required: Sequence[str]) -> Iterator[tuple[int, dict]]
     with opener(path, "rt", encoding="utf-8", newline="") as handle:
         reader = csv.reader(handle)
         try:
-            header = next(reader)
-        except StopIteration:
-            raise ValueError(f"{path} is empty.") from None
-        missing = [column for column in required if column not in header]
-        if missing:
+            yield from _checked_rows(path, reader, required)
+        except UnicodeDecodeError as error:
             raise ValueError(
-                f"{path}: columns {missing} missing from the header {header}."
+                f"{path}, line {reader.line_num + 1}: not UTF-8 text ({error.reason})."
+            ) from None
+        except (EOFError, OSError, zlib.error) as error:
+            raise ValueError(
+                f"{path}, line {reader.line_num + 1}: the file is truncated or "
+                f"corrupt ({error})."
+            ) from None
+
+
+def _checked_rows(path: Path, reader, required: Sequence[str]):
+    """The header check, then `(line, row)` pairs of a CSV reader."""
+    try:
+        header = next(reader)
+    except StopIteration:
+        raise ValueError(f"{path} is empty.") from None
+    missing = [column for column in required if column not in header]
+    if missing:
+        raise ValueError(f"{path}: columns {missing} missing from the header {header}.")
+    start = 2
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            raise ValueError(f"{path}, line {reader.line_num}: {error}") from None
+        if len(row) != len(header):
+            raise ValueError(
+                f"{path}, line {start}: expected {len(header)} fields, found "
+                f"{len(row)}."
             )
-        start = 2
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as error:
-                raise ValueError(f"{path}, line {reader.line_num}: {error}") from None
-            if len(row) != len(header):
-                raise ValueError(
-                    f"{path}, line {start}: expected {len(header)} fields, found "
-                    f"{len(row)}."
-                )
-            yield start, dict(zip(header, row, strict=True))
-            start = reader.line_num + 1
+        yield start, dict(zip(header, row, strict=True))
+        start = reader.line_num + 1
 
 
 def _integer(value: str, path: Path, line: int, column: str) -> int:
@@ -285,12 +299,15 @@ def _split(admissions, subjects, codes: str, splits_dir: Path, seed: int):
     if all(path.exists() for path in files.values()):
         parts, missing = {}, {}
         for name, path in files.items():
-            listed = []
-            with path.open() as handle:
-                for line, text in enumerate(handle, start=1):
-                    text = text.strip()
-                    if text:
-                        listed.append(_integer(text, path, line, "HADM_ID"))
+            try:
+                lines = path.read_text("utf-8").splitlines()
+            except UnicodeDecodeError as error:
+                raise ValueError(f"{path}: not UTF-8 text ({error.reason}).") from None
+            listed = [
+                _integer(text.strip(), path, line, "HADM_ID")
+                for line, text in enumerate(lines, start=1)
+                if text.strip()
+            ]
             parts[name] = [hadm for hadm in listed if hadm in available]
             missing[name] = len(listed) - len(parts[name])
         return parts, missing

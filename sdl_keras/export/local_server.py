@@ -76,6 +76,11 @@ class LocalServer:
         tensors = {}
         for key, spec in specs.items():
             value = np.asarray(inputs[key])
+            if value.ndim and not len(value):
+                raise ServingError(
+                    "INVALID_ARGUMENT",
+                    f"Empty request: send at least one `{key}`.",
+                )
             if not _dtype_matches(value, spec.dtype):
                 raise ServingError(
                     "INVALID_ARGUMENT",
@@ -91,7 +96,7 @@ class LocalServer:
             tensors[key] = tf.constant(value, spec.dtype)
         try:
             outputs = function(**tensors)
-        except tf.errors.InvalidArgumentError as error:
+        except tf.errors.OpError as error:
             raise ServingError("INVALID_ARGUMENT", error.message) from None
         return {key: value.numpy() for key, value in outputs.items()}
 
@@ -126,10 +131,7 @@ class LocalServer:
     def rest_predict(self, body: str | bytes | dict) -> tuple[int, dict]:
         """`POST /v1/models/<name>:predict`: the HTTP status and JSON body."""
         try:
-            request = json.loads(body) if isinstance(body, (str, bytes)) else body
-            return 200, self._rest(request)
-        except json.JSONDecodeError as error:
-            return 400, {"error": f"Request is not valid JSON: {error}."}
+            return 200, self._rest(_parse_body(body))
         except ServingError as error:
             return (404 if error.code == "NOT_FOUND" else 400), {"error": error.message}
 
@@ -137,6 +139,11 @@ class LocalServer:
         if not isinstance(request, dict):
             raise ServingError("INVALID_ARGUMENT", "Request must be a JSON object.")
         signature_name = request.get("signature_name", "serving_default")
+        if not isinstance(signature_name, str):
+            raise ServingError(
+                "INVALID_ARGUMENT",
+                f"'signature_name' must be a string; got {json.dumps(signature_name)}.",
+            )
         specs = self.signature(signature_name).structured_input_signature[1]
         if ("instances" in request) == ("inputs" in request):
             raise ServingError(
@@ -151,6 +158,20 @@ class LocalServer:
         if len(outputs) == 1:
             return {"outputs": _json_value(*next(iter(outputs.items())))}
         return {"outputs": {key: _json_value(key, v) for key, v in outputs.items()}}
+
+
+def _parse_body(body):
+    """The JSON request of a REST body (text, bytes or an already parsed value)."""
+    if not isinstance(body, (str, bytes)):
+        return body
+    try:
+        return json.loads(body)
+    except UnicodeDecodeError:
+        raise ServingError("INVALID_ARGUMENT", "Request body is not UTF-8.") from None
+    except (json.JSONDecodeError, RecursionError) as error:
+        raise ServingError(
+            "INVALID_ARGUMENT", f"Request is not valid JSON: {error}."
+        ) from None
 
 
 def _check_aliases(kind: str, asked, available) -> None:
@@ -210,9 +231,19 @@ def _array(values, spec, key: str) -> np.ndarray:
     if spec is None:
         # Named but unknown: `predict` reports it with the expected names.
         return np.asarray([])
-    if spec.dtype == tf.string:
-        return np.asarray(_map_leaves(values, key, _string_leaf), dtype=object)
-    return np.asarray(_map_leaves(values, key, _number_leaf), spec.dtype.as_numpy_dtype)
+    try:
+        if spec.dtype == tf.string:
+            return np.asarray(_map_leaves(values, key, _string_leaf), dtype=object)
+        return np.asarray(
+            _map_leaves(values, key, _number_leaf), spec.dtype.as_numpy_dtype
+        )
+    except (ValueError, OverflowError):
+        raise ServingError(
+            "INVALID_ARGUMENT",
+            f"Input `{key}` must be a rectangular list of "
+            f"{spec.dtype.name} values of one depth; got a ragged, mixed or "
+            "out-of-range value.",
+        ) from None
 
 
 def _map_leaves(values, key: str, convert):
@@ -225,12 +256,18 @@ def _string_leaf(value, key: str) -> bytes:
     if isinstance(value, dict) and set(value) == {"b64"}:
         try:
             return base64.b64decode(value["b64"], validate=True)
-        except ValueError:
+        except (ValueError, TypeError):
             raise ServingError(
                 "INVALID_ARGUMENT", f"Input `{key}`: invalid base64 in {value}."
             ) from None
     if isinstance(value, str):
-        return value.encode("utf-8")
+        try:
+            return value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ServingError(
+                "INVALID_ARGUMENT",
+                f"Input `{key}`: the string holds a lone surrogate, not UTF-8 text.",
+            ) from None
     raise ServingError(
         "INVALID_ARGUMENT",
         f"Input `{key}`: JSON value {json.dumps(value)} is not of expected type: "

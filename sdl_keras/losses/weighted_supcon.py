@@ -149,6 +149,10 @@ def weighted_supcon_loss(
     anchor_counts = ops.reshape(anchor_counts, (-1, num_views))
     counted = ops.sum(anchor_counts, axis=1)
     losses = ops.divide_no_nan(ops.sum(anchor_loss, axis=1), counted)
+    # Where assertions are compiled away (XLA), invalid labels still must not
+    # give a finite loss.
+    valid = ops.logical_and(anchors.valid, others.valid)
+    losses = ops.where(valid, losses, float("nan"))
     return losses, counted > 0.0
 
 
@@ -170,7 +174,17 @@ def _embeddings(values, name: str):
 
 
 def _normalize(embeddings, dim: int):
-    return ops.normalize(ops.reshape(embeddings, (-1, dim)), axis=-1, epsilon=1e-12)
+    return l2_normalize(ops.reshape(embeddings, (-1, dim)))
+
+
+def l2_normalize(vectors):
+    """Unit rows at any scale: each row is divided by its largest magnitude
+    first, so its squared norm neither overflows (norms ≥ 1e19) nor underflows
+    (≤ 1e-19) in float32. All-zero rows stay zero."""
+    largest = ops.max(ops.abs(vectors), axis=-1, keepdims=True)
+    # The result does not depend on the scale, so no gradient flows through it.
+    scaled = ops.divide_no_nan(vectors, ops.stop_gradient(largest))
+    return ops.normalize(scaled, axis=-1, epsilon=1e-12)
 
 
 def _check_batch_sizes(

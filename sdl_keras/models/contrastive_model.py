@@ -9,6 +9,7 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from sdl_keras._checks import checked_training_data
 from sdl_keras.losses import SimilarityDissimilarityLoss, WeightedSupConLoss
 from sdl_keras.losses.weighted_supcon import weighted_supcon_loss
 from sdl_keras.models._encoders import feature_dim, functional_encoder
@@ -206,6 +207,12 @@ class ContrastiveModel(keras.Model):
 
     def call(self, inputs, training: bool = False):
         return self.projection_head(self.encoder(inputs, training=training))
+
+    def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
+        """`keras.Model.fit`, with the labels checked in the data path first:
+        under XLA (`jit_compile=True`) the step's own checks are compiled away."""
+        x, y, validation_data = checked_training_data(x, y, validation_data)
+        return super().fit(x, y, *args, validation_data=validation_data, **kwargs)
 
     def train_step(self, data):
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)

@@ -9,6 +9,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
+from sdl_keras._checks import checked_training_data
 from sdl_keras.metrics import best_threshold
 from sdl_keras.models._encoders import feature_dim, functional_encoder
 
@@ -129,6 +130,12 @@ class MultiLabelClassifier(keras.Model):
     def _head_variables(self) -> list:
         in_encoder = {id(variable) for variable in self.encoder.trainable_variables}
         return [v for v in self.trainable_variables if id(v) not in in_encoder]
+
+    def fit(self, x=None, y=None, *args, validation_data=None, **kwargs):
+        """`keras.Model.fit`, with the labels checked in the data path first:
+        under XLA (`jit_compile=True`) the step's own checks are compiled away."""
+        x, y, validation_data = checked_training_data(x, y, validation_data)
+        return super().fit(x, y, *args, validation_data=validation_data, **kwargs)
 
     def train_step(self, data):
         if self.encoder_optimizer is None:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import keras
-from keras import ops
+
+from sdl_keras.losses.weighted_supcon import l2_normalize
 
 
 @keras.saving.register_keras_serializable(package="sdl_keras")
@@ -73,7 +74,7 @@ class ProjectionHead(keras.layers.Layer):
         x = features
         for layer in self.hidden_layers:
             x = layer(x)
-        return ops.normalize(self.output_layer(x), axis=-1, epsilon=1e-12)
+        return l2_normalize(self.output_layer(x))
 
     def compute_output_shape(self, input_shape):
         return (*input_shape[:-1], self.output_dim)
