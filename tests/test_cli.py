@@ -58,27 +58,161 @@ def test_paired_bootstrap_interval():
     assert 0.0 < high - low < 0.03
 
 
-def test_train_evaluate_export_on_tiny_text(tmp_path, capsys):
-    run = tmp_path / "run"
-    argv = ["train", "--task", "hpo", "--loss", "sdl", *TINY, "--verbose", "0"]
-    assert main([*argv, "--output-dir", str(run)]) == 0
+def run_cli(*arguments: str, timeout: int = 600, **popen):
+    """`sdl-keras ARGUMENTS` in a child process, as a user runs it."""
+    script = Path(sys.executable).parent / "sdl-keras"
+    entry = [str(script)] if script.exists() else [sys.executable, "-m", "sdl_keras"]
+    command = [*entry, *map(str, arguments)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    if popen:
+        return subprocess.Popen(command, env=env, text=True, **popen)
+    return subprocess.run(
+        command, capture_output=True, text=True, env=env, timeout=timeout
+    )
+
+
+def assert_named_error(done, *fragments: str) -> None:
+    """Exit code 2 and one error line, the last on stderr, that names every
+    fragment (no traceback)."""
+    assert done.returncode == 2, done.stderr[-3000:]
+    assert "Traceback" not in done.stderr, done.stderr[-3000:]
+    errors = [line for line in done.stderr.splitlines() if line.startswith("sdl-keras")]
+    assert errors == done.stderr.strip().splitlines()[-1:], done.stderr[-3000:]
+    for fragment in fragments:
+        assert fragment in errors[0], errors[0]
+
+
+@pytest.fixture(scope="module")
+def text_run(tmp_path_factory):
+    """A tiny HPO run trained by `sdl-keras train` in a child process."""
+    run = tmp_path_factory.mktemp("cli") / "run"
+    done = run_cli(
+        "train", "--task", "hpo", "--loss", "sdl", *TINY, "--verbose", "0",
+        "--output-dir", run,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    return run
+
+
+def test_train_evaluate_export_on_tiny_text(text_run, tmp_path):
+    run = text_run
     for name in (
         "config.json", "classifier.keras", "history.json", "metrics.json",
         "results.md", "plots/training.png", "plots/band_f1.png",
     ):  # fmt: skip
         assert (run / name).is_file(), name
     assert any((run / "tensorboard" / "pretrain").rglob("events.out.tfevents*"))
+    assert not list(run.parent.glob(".run.*")), "staging left behind"
     trained = json.loads((run / "metrics.json").read_text())["sdl"]["tuned"]
     assert 0.0 < trained["micro_f1"] <= 1.0
-    # Evaluating the saved run reproduces the training-time test metrics.
-    assert main(["evaluate", str(run)]) == 0
+    # A fresh process evaluates the saved run and reproduces the test metrics
+    # (the text encoder's custom layer must load without any other import).
+    done = run_cli("evaluate", run)
+    assert done.returncode == 0, done.stderr[-3000:]
     evaluated = json.loads((run / "evaluation.json").read_text())["tuned"]
     assert evaluated["micro_f1"] == pytest.approx(trained["micro_f1"], abs=1e-6)
-    assert main(["export", str(run)]) == 0
-    assert (run / "export" / "1" / "saved_model.pb").is_file()
+    done = run_cli("export", run, "--base-dir", tmp_path / "export")
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert (tmp_path / "export" / "1" / "saved_model.pb").is_file()
     # Existing results are never overwritten silently.
-    assert main([*argv, "--output-dir", str(run)]) == 2
-    assert "--overwrite" in capsys.readouterr().err
+    done = run_cli("train", "--task", "hpo", *TINY, "--output-dir", run)
+    assert_named_error(done, "--overwrite", str(run))
+
+
+def _damaged_copy(run: Path, tmp_path: Path, name: str, content: bytes) -> Path:
+    import shutil
+
+    copy = tmp_path / "damaged"
+    shutil.copytree(run, copy)
+    (copy / name).write_bytes(content)
+    return copy
+
+
+@pytest.mark.parametrize(
+    ("damage", "command", "fragments"),
+    [
+        (("config.json", b""), "evaluate", ["config.json", "not a valid config"]),
+        (("config.json", b'{"task": '), "export", ["config.json", "not a valid"]),
+        (("config.json", b"[1, 2]"), "evaluate", ["config.json", "not a JSON object"]),
+        (("classifier.keras", b"PK\x03\x04trunc"), "evaluate", ["classifier.keras"]),
+        (("classifier.keras", b""), "export", ["classifier.keras", "cannot be loaded"]),
+        (None, ("export", "--version", "0"), ["`version` must be an integer ≥ 1"]),
+    ],
+)
+def test_damaged_runs_get_one_line_errors(
+    text_run, tmp_path, damage, command, fragments
+):
+    run = _damaged_copy(text_run, tmp_path, *damage) if damage else text_run
+    arguments = (command,) if isinstance(command, str) else command
+    done = run_cli(arguments[0], run, *arguments[1:])
+    assert_named_error(done, *fragments)
+
+
+def test_bad_options_are_refused_before_any_work(tmp_path):
+    not_utf8 = tmp_path / "run.yaml"
+    not_utf8.write_bytes(b"task: hpo\nloss: \xff\xfe\n")
+    a_file = tmp_path / "a_file"
+    a_file.write_text("results")
+    cases = [
+        (["--temperature", "inf"], ["`temperature` must be finite"]),
+        (["--learning-rate", "inf"], ["`learning_rate` must be finite"]),
+        (["--learning-rate", "nan"], ["`learning_rate` must be finite"]),
+        (["--config", not_utf8], [str(not_utf8), "not UTF-8"]),
+        (["--output-dir", a_file], [str(a_file), "is a file"]),
+        (["--task", "yeast", "--loss", "supcon"], ["supcon is single-label"]),
+    ]
+    for options, fragments in cases:
+        output = tmp_path / "out"
+        done = run_cli(
+            "train", *TINY, "--verbose", "0", *(["--output-dir", output, *options])
+        )
+        assert_named_error(done, *fragments)
+        assert not output.exists(), options
+        assert not list(tmp_path.glob(".out.*")), options
+
+
+def test_interrupted_overwrite_leaves_the_old_run_or_the_new_one(tmp_path):
+    """SIGTERM at several points of `train --overwrite`: the directory is
+    always one complete run, never a mix, and no staging is left behind."""
+    import signal
+    import time
+
+    import keras
+
+    run = tmp_path / "run"
+    argv = ["train", "--task", "yeast", *TINY, "--verbose", "0", "--output-dir", run]
+    done = run_cli(*argv, "--seed", "0")
+    assert done.returncode == 0, done.stderr[-3000:]
+
+    def files():  # TensorBoard event files are named by time and process
+        return sorted(
+            str(p.parent if "tfevents" in p.name else p.relative_to(run))
+            for p in run.rglob("*")
+            if p.is_file()
+        )
+
+    names = files()
+    outcomes = set()
+    for delay in (1.0, 4.0, 6.0, 7.5, 9.0, 60.0):
+        child = run_cli(
+            *argv, "--seed", str(int(delay * 10)), "--overwrite",
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            child.wait(timeout=delay)
+        except subprocess.TimeoutExpired:
+            child.send_signal(signal.SIGTERM)
+            child.wait(timeout=60)
+        time.sleep(0.1)
+        config = json.loads((run / "config.json").read_text())
+        assert files() == names
+        metrics = json.loads((run / "metrics.json").read_text())
+        history = json.loads((run / "history.json").read_text())
+        assert set(metrics) == {config["loss"]} and history["classifier"]
+        keras.saving.load_model(run / "classifier.keras")
+        assert not [p for p in tmp_path.iterdir() if p.name.startswith(".run.")]
+        outcomes.add("new" if config["seed"] == int(delay * 10) else "old")
+    assert "new" in outcomes  # the unkilled run (60 s) replaced the old one
 
 
 def test_errors_name_the_problem(tmp_path, capsys, monkeypatch):

@@ -307,12 +307,80 @@ def test_rest_row_and_columnar_formats(text_export, image_export):
         ({"instances": [["a", "b"]]}, r"must have shape \(None,\)"),
         ({"signature_name": "classify", "instances": ["a"]}, "classify.*not found"),
         ('{"instances": [', "not valid JSON"),
+        ({"instances": [["a"], ["b", "c"]]}, "rectangular"),
+        ({"instances": ["a", ["b"]]}, "rectangular"),
+        ({"signature_name": ["x"], "instances": ["a"]}, "must be a string"),
+        (b'{"instances": ["\xff"]}', "not UTF-8"),
+        ('{"instances": ["\\ud800"]}', "lone surrogate"),
+        ({"instances": [{"b64": 7}]}, "invalid base64"),
+        ("[" * 100_000, "not valid JSON"),
     ],
 )
 def test_bad_rest_requests_get_clear_errors(text_export, request_body, message):
     status, body = LocalServer(text_export["base"]).rest_predict(request_body)
     assert status == 400
     assert re.search(message, body["error"]), body
+
+
+def test_empty_columnar_request_does_not_leak_graph_assertions(text_export):
+    status, body = LocalServer(text_export["base"]).rest_predict({"inputs": []})
+    assert (status, body) == (
+        400,
+        {"error": "Empty request: send at least one `text`."},
+    )
+
+
+def _json_values():
+    from hypothesis import strategies as st
+
+    leaves = (
+        st.none()
+        | st.booleans()
+        | st.integers(min_value=-(2**70), max_value=2**70)
+        | st.floats()
+        | st.text(max_size=8)
+        | st.just({"b64": "AAAA"})
+    )
+    values = st.recursive(
+        leaves,
+        lambda inner: (
+            st.lists(inner, max_size=3)
+            | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+        ),
+        max_leaves=10,
+    )
+    keys = st.sampled_from(["instances", "inputs", "signature_name", "text", "x"])
+    return values | st.dictionaries(keys, values, max_size=3)
+
+
+def test_any_rest_body_gets_an_answer_never_an_exception(text_export):
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    server = LocalServer(text_export["base"])
+
+    @settings(
+        max_examples=300,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+        database=None,
+    )
+    @given(_json_values() | st.binary(max_size=30))
+    def answers(body):
+        if not isinstance(body, bytes):
+            body = json.dumps(body)
+        status, answer = server.rest_predict(body)
+        assert (status, sorted(answer)) in [
+            (200, ["predictions"]),
+            (200, ["outputs"]),
+            (400, ["error"]),
+            (404, ["error"]),
+        ]
+        if status != 200:
+            assert isinstance(answer["error"], str) and answer["error"]
+            assert "assertion" not in answer["error"].lower()
+
+    answers()
 
 
 def test_bad_grpc_requests_get_clear_errors(text_export, image_export):

@@ -182,6 +182,23 @@ def test_coco_errors(coco_dir):
     path.write_text("{not json")
     with pytest.raises(ValueError, match="not valid JSON"):
         coco.load_coco(coco_dir, "val")
+    path.write_bytes(b'{"images": "\xff"}')
+    with pytest.raises(ValueError, match=r"instances_val2017.json is not UTF-8"):
+        coco.load_coco(coco_dir, "val")
+    path.write_text("42")
+    with pytest.raises(ValueError, match=r"instances_val2017.json holds a JSON int"):
+        coco.load_coco(coco_dir, "val")
+    for key, field in [
+        ("annotations", "image_id"),
+        ("images", "file_name"),
+        ("images", "id"),
+        ("categories", "id"),
+    ]:
+        broken = json.loads(json.dumps(document))
+        del broken[key][0][field]
+        path.write_text(json.dumps(broken))
+        with pytest.raises(ValueError, match=rf"{key}\[0\] lacks '{field}'"):
+            coco.load_coco(coco_dir, "val")
 
 
 def test_coco_through_tensorflow_datasets(tmp_path):

@@ -340,3 +340,61 @@ def test_contrast_set_errors(rng):
             contrast_labels=labels[:3],
             contrast_embeddings=embeddings,
         )
+
+
+@pytest.mark.parametrize("name", list(LOSSES))
+def test_large_class_ids_are_compared_as_integers(name, rng):
+    # Neighbouring ids above 2^24 are equal in float32; they must not merge.
+    base = 2**24
+    small = np.array([0, 1, 0, 2, 1, 2], "int64")
+    embeddings = rng.normal(size=(6, 4)).astype("float32")
+    loss = LOSSES[name](temperature=0.2)
+    expected = numpy(loss(small, embeddings))
+    np.testing.assert_allclose(numpy(loss(small + base, embeddings)), expected, 1e-6)
+    from sdl_keras.relations import relation_matrix
+
+    codes = numpy(relation_matrix(np.array([base, base + 1, base], "int64")))
+    assert codes.tolist() == [[2, 1, 2], [1, 2, 1], [2, 1, 2]]
+
+
+@pytest.mark.parametrize("scale", [1e-30, 1e-20, 1e-10, 1.0, 1e10, 1e20, 1e30])
+def test_loss_is_scale_invariant_at_any_magnitude(scale, rng):
+    labels, embeddings = case(rng, 8, 4, 2, 0.4, 1)
+    loss = losses.SDL(temperature=0.1)
+    expected = numpy(loss(labels, embeddings))
+    zeros = numpy(loss(labels, np.zeros_like(embeddings)))
+    assert not np.isclose(expected, zeros)
+    scaled = (embeddings.astype("float64") * scale).astype("float32")
+    np.testing.assert_allclose(numpy(loss(labels, scaled)), expected, rtol=1e-5)
+
+
+def test_projection_head_normalises_at_any_magnitude():
+    from sdl_keras.losses.weighted_supcon import l2_normalize
+
+    vectors = np.array([[3e20, 4e20], [3e-25, -4e-25], [0.0, 0.0]], "float32")
+    np.testing.assert_allclose(
+        numpy(l2_normalize(vectors)), [[0.6, 0.8], [0.6, -0.8], [0.0, 0.0]], 1e-6
+    )
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array([[2.0, 0, 2], [0, 2, 0], [2, 2, 0], [0, 0, 2]]),
+        np.array([[np.nan, 0, 1], [0, 1, 0], [1, 1, 0], [0, 0, 1]]),
+        np.array([1.0, -1.0, 1.0, 0.0]),
+    ],
+    ids=["doubled", "nan", "negative id"],
+)
+@pytest.mark.tensorflow_only
+def test_invalid_labels_never_give_a_finite_loss_under_xla(labels, rng):
+    import tensorflow as tf
+
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("XLA through tf.function")
+    embeddings = rng.normal(size=(4, 3)).astype("float32")
+    loss = losses.SDL()
+    compiled = tf.function(lambda y, e: loss(y, e), jit_compile=True)
+    assert not np.isfinite(float(compiled(labels.astype("float32"), embeddings)))
+    with pytest.raises(ValueError, match="y_true"):
+        loss(labels.astype("float32"), embeddings)

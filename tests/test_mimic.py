@@ -298,3 +298,16 @@ def test_train_mimic_example_runs_on_a_fixture(tmp_path):
         "precision_at_5" not in written["results"]["sdl"][0]["tuned"]
     )  # only 4 labels
     assert "| sdl |" in done.stdout
+
+
+def test_truncated_and_non_utf8_files_are_named(mimic_iii):
+    notes = mimic_iii / "NOTEEVENTS.csv.gz"
+    whole = notes.read_bytes()
+    notes.write_bytes(whole[: len(whole) // 2])
+    with pytest.raises(ValueError, match=r"NOTEEVENTS.csv.gz, line \d+: .*truncated"):
+        mimic.load_mimic_iii(mimic_iii)
+    notes.write_bytes(whole)
+    diagnoses = mimic_iii / "DIAGNOSES_ICD.csv"
+    diagnoses.write_bytes(diagnoses.read_bytes() + b'7,12,102,3,"\xff\xfe"\n')
+    with pytest.raises(ValueError, match=r"DIAGNOSES_ICD.csv, line \d+: not UTF-8"):
+        mimic.load_mimic_iii(mimic_iii)

@@ -271,3 +271,26 @@ def test_thresholds_are_tuned_saved_and_used(rng, tmp_path):
     np.testing.assert_array_equal(loaded.thresholds.numpy(), thresholds)
     single = classifier.tune_thresholds(views[:, 1], labels, per_label=False)
     assert len(set(single.tolist())) == 1
+
+
+@pytest.mark.parametrize("form", ["arrays", "dataset"])
+def test_invalid_labels_are_refused_before_an_xla_step(form):
+    import tensorflow as tf
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(16, 2, 5)).astype("float32")
+    doubled = 2.0 * (rng.random((16, 3)) < 0.5).astype("float32")
+    encoder = keras.Sequential([keras.Input((5,)), keras.layers.Dense(4)])
+    models = [
+        (ContrastiveModel(encoder, num_views=2), x, losses.SDL()),
+        (MultiLabelClassifier(encoder, 3), x[:, 0], "binary_crossentropy"),
+    ]
+    for model, inputs, loss in models:
+        model.compile(optimizer="sgd", loss=loss, jit_compile=True)
+        data = {"x": inputs, "y": doubled, "batch_size": 8}
+        if form == "dataset":
+            data = {"x": tf.data.Dataset.from_tensor_slices((inputs, doubled)).batch(8)}
+        with pytest.raises(
+            (ValueError, tf.errors.InvalidArgumentError), match="every value 0 or 1"
+        ):
+            model.fit(**data, epochs=1, verbose=0)

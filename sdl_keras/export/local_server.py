@@ -233,7 +233,11 @@ def _array(values, spec, key: str) -> np.ndarray:
         return np.asarray([])
     try:
         if spec.dtype == tf.string:
-            return np.asarray(_map_leaves(values, key, _string_leaf), dtype=object)
+            array = np.asarray(_map_leaves(values, key, _string_leaf), dtype=object)
+            # Ragged lists give an object array of lists rather than an error.
+            if not all(isinstance(value, bytes) for value in array.flat):
+                raise ValueError("ragged")
+            return array
         return np.asarray(
             _map_leaves(values, key, _number_leaf), spec.dtype.as_numpy_dtype
         )
