@@ -6,8 +6,9 @@ import argparse
 import json
 from pathlib import Path
 
+from sdl_keras.run_config import RunConfig
 from sdl_keras.text_task import TextTask
-from sdl_keras.two_stage import Split, TwoStageConfig, compare, summary_table
+from sdl_keras.two_stage import Split, compare, summary_table
 
 NAMES = ["none", "all", "any", "jaccard", "mulsupcon", "sdl"]
 # What each field reports (a "band/metric" key reads a frequency band).
@@ -48,7 +49,9 @@ def add_options(
 
 
 def add_text_options(parser: argparse.ArgumentParser, max_length: int) -> None:
-    parser.add_argument("--encoder", default="cnn", help="cnn, transformer or a preset")
+    parser.add_argument(
+        "--encoder", default="bow", help="bow, cnn, transformer or a preset"
+    )
     parser.add_argument(
         "--tokenizer", default="vectorization", choices=["vectorization", "wordpiece"]
     )
@@ -72,7 +75,7 @@ def run(
 ) -> None:
     """Every loss and seed on the task (a TextTask or ImageTask); prints the
     table of the `shown` metrics, writes every report as JSON."""
-    config = TwoStageConfig(
+    config = RunConfig(
         temperature=args.temperature,
         pretrain_epochs=args.pretrain_epochs,
         classifier_epochs=args.classifier_epochs,

@@ -24,9 +24,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np
 
+from sdl_keras.run_config import RunConfig
 from sdl_keras.tabular_task import TabularTask, yeast_splits
 from sdl_keras.two_stage import (
-    TwoStageConfig,
     label_prior_baseline,
     run_two_stage,
 )
@@ -120,7 +120,7 @@ def main() -> None:
     )
     results = {"label prior": [label_prior_baseline(train, validation, test)]}
     for name in args.losses:
-        config = TwoStageConfig(
+        config = RunConfig(
             loss=None if name == "none" else name,
             temperature=args.temperature,
             pretrain_epochs=args.pretrain_epochs,

@@ -1,21 +1,23 @@
-"""The pieces an image task hands to `run_two_stage`: encoder and data."""
+"""The input pipeline of images: encoder, datasets, saved state."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from pathlib import Path
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from sdl_keras.data import images
 from sdl_keras.encoders import application_image_encoder, small_cnn_image_encoder
 from sdl_keras.export import ImagePreprocessor
-from sdl_keras.two_stage import Split
+from sdl_keras.input_pipeline import InputPipeline
 
 
 @dataclasses.dataclass(frozen=True)
-class ImageTask:
+class ImageTask(InputPipeline):
     """Encoder factory and pipelines shared by every run of a task.
 
     Attributes:
@@ -26,7 +28,11 @@ class ImageTask:
         weights: local weights file of an application backbone, or None.
         batch_size: images per batch.
         flip: horizontal flips among the view augmentations.
+        colour: colour-jitter strength of the views (0: none, the cheapest
+            on a CPU).
     """
+
+    kind = "images"
 
     image_size: Sequence[int]
     channels: int = 3
@@ -34,6 +40,7 @@ class ImageTask:
     weights: str | None = None
     batch_size: int = 64
     flip: bool = True
+    colour: float = 0.4
 
     def make_encoder(self) -> keras.Model:
         shape = (*self.image_size, self.channels)
@@ -49,9 +56,9 @@ class ImageTask:
         """What `sdl_keras.export.export_for_serving` runs on image bytes."""
         return ImagePreprocessor(self.image_size, self.channels)
 
-    def make_dataset(self, split: Split, purpose: str, seed: int) -> tf.data.Dataset:
+    def make_dataset(self, split, purpose: str, seed: int) -> tf.data.Dataset:
         augmentation = images.view_augmentation(
-            self.channels, flip=self.flip, seed=seed
+            self.channels, flip=self.flip, colour=self.colour, seed=seed
         )
         return images.image_dataset(
             split.x,
@@ -64,3 +71,21 @@ class ImageTask:
             seed=seed,
             channels=self.channels,
         )
+
+    def reference_features(self, train, *splits) -> list:
+        """Pixels in [0, 1], flattened, at the task's size."""
+        return [self._pixels(split) for split in (train, *splits)]
+
+    def _pixels(self, split) -> np.ndarray:
+        batches = self.make_dataset(split, "evaluate", 0).map(lambda x, _: x)
+        pixels = np.concatenate([batch.numpy() for batch in batches])
+        return pixels.reshape(len(pixels), -1) / 255.0
+
+    def state(self, directory: Path) -> dict:
+        state = dataclasses.asdict(self)
+        state["image_size"] = list(self.image_size)
+        return state
+
+    @classmethod
+    def from_state(cls, state: dict, directory: Path) -> ImageTask:
+        return cls(**{**state, "image_size": tuple(state["image_size"])})

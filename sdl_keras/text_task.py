@@ -1,72 +1,93 @@
-"""The pieces a text task hands to `run_two_stage`: tokenizer, encoder, data."""
+"""The input pipeline of text: tokenizer, encoder, datasets, saved state."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from pathlib import Path
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from sdl_keras.data import text
 from sdl_keras.encoders import (
     backbone_text_encoder,
+    bag_of_words_text_encoder,
     cnn_text_encoder,
+    inverse_document_frequency,
     transformer_text_encoder,
 )
 from sdl_keras.export import TextPreprocessor
-from sdl_keras.two_stage import Split
+from sdl_keras.input_pipeline import InputPipeline
 
 TOKENIZERS = {
     "vectorization": text.vectorization_tokenizer,
     "wordpiece": text.wordpiece_tokenizer,
 }
+ENCODERS = ("bow", "cnn", "transformer")
+VOCABULARY_FILE = "tokenizer_vocabulary.txt"
 
 
 @dataclasses.dataclass
-class TextTask:
+class TextTask(InputPipeline):
     """Tokenizer, encoder factory and pipelines shared by every run of a task.
 
     Attributes:
-        tokenizer: maps strings to token ids (0 = padding).
-        encoder: `"cnn"`, `"transformer"` or a keras-hub preset (name or
-            local directory), whose own tokenizer is then used.
-        max_length: tokens kept per document.
+        tokenizer: maps strings to token ids (0 = padding), or to word and
+            n-gram counts for the `bow` encoder.
+        encoder: `"bow"` (TF-IDF of words and bigrams into an MLP),
+            `"cnn"`, `"transformer"` or a keras-hub preset (name or local
+            directory), whose own tokenizer is then used.
+        max_length: tokens kept per document (sequence encoders).
         batch_size: documents per batch.
-        augmentation: makes the views of pre-training.
+        augmentation: makes the views of pre-training (sequence encoders;
+            `bow` views drop words instead).
+        idf: inverse document frequencies of the `bow` counts.
     """
+
+    kind = "text"
 
     tokenizer: keras.layers.Layer
     encoder: str
     max_length: int
     batch_size: int
-    augmentation: text.TextAugmentation
+    augmentation: text.TextAugmentation | None
+    idf: np.ndarray | None = None
 
     @classmethod
     def build(
         cls,
         train_texts: Sequence[str],
-        encoder: str = "cnn",
+        encoder: str = "bow",
         tokenizer: str = "vectorization",
         vocabulary_size: int = 20000,
         max_length: int = 512,
         batch_size: int = 64,
     ) -> TextTask:
-        """Learns the tokenizer's vocabulary from the training texts (for
-        `cnn` and `transformer`) or loads the preset's tokenizer."""
-        if encoder in ("cnn", "transformer"):
+        """Learns the tokenizer's vocabulary (and for `bow` the document
+        frequencies) from the training texts, or loads a preset's tokenizer."""
+        train_texts = list(train_texts)
+        if encoder == "bow":
+            layer = text.bag_of_words_tokenizer(train_texts, vocabulary_size)
+            frequencies = text.document_frequencies(layer, train_texts)
+            idf = inverse_document_frequency(frequencies, len(train_texts))
+            return cls(layer, encoder, max_length, batch_size, None, idf)
+        if encoder in ENCODERS:
             if tokenizer not in TOKENIZERS:
                 raise ValueError(
                     f"`tokenizer` must be one of {sorted(TOKENIZERS)}; "
                     f"received {tokenizer!r}."
                 )
-            layer = TOKENIZERS[tokenizer](list(train_texts), vocabulary_size)
+            layer = TOKENIZERS[tokenizer](train_texts, vocabulary_size)
         else:
             layer = text.preset_tokenizer(encoder)
         augmentation = text.TextAugmentation(text.mask_token_id(layer))
         return cls(layer, encoder, max_length, batch_size, augmentation)
 
     def make_encoder(self) -> keras.Model:
+        if self.encoder == "bow":
+            return bag_of_words_text_encoder(self.idf)
         size = text.vocabulary_size(self.tokenizer)
         if self.encoder == "cnn":
             return cnn_text_encoder(size, embedding_dim=64, filters=256, kernel_size=5)
@@ -79,15 +100,84 @@ class TextTask:
         (refused for keras-hub tokenizers: see `TextPreprocessor`)."""
         return TextPreprocessor(self.tokenizer, self.max_length)
 
-    def make_dataset(self, split: Split, purpose: str, seed: int) -> tf.data.Dataset:
+    def make_dataset(self, split, purpose: str, seed: int) -> tf.data.Dataset:
+        views = 2 if purpose == "pretrain" else 0
+        shuffle = purpose != "evaluate"
+        if self.encoder == "bow":
+            return text.bag_of_words_dataset(
+                list(split.x),
+                split.y,
+                self.tokenizer,
+                self.batch_size,
+                num_views=views,
+                shuffle=shuffle,
+                seed=seed,
+            )
         return text.text_dataset(
             list(split.x),
             split.y,
             self.tokenizer,
             self.max_length,
             self.batch_size,
-            num_views=2 if purpose == "pretrain" else 0,
+            num_views=views,
             augmentation=self.augmentation,
-            shuffle=purpose != "evaluate",
+            shuffle=shuffle,
             seed=seed,
+        )
+
+    def reference_features(self, train, *splits) -> list:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        tfidf = TfidfVectorizer(
+            ngram_range=(1, 2), sublinear_tf=True, min_df=2, max_features=50000
+        ).fit(list(train.x))
+        return [tfidf.transform(list(split.x)) for split in (train, *splits)]
+
+    def state(self, directory: Path) -> dict:
+        if not isinstance(self.tokenizer, keras.layers.TextVectorization):
+            kind = "preset" if self.encoder not in ENCODERS else "wordpiece"
+            vocabulary = None if kind == "preset" else self.tokenizer.get_vocabulary()
+            config = None
+        else:
+            kind = "vectorization"
+            vocabulary = [str(token) for token in self.tokenizer.get_vocabulary()]
+            config = self.tokenizer.get_config()
+        if vocabulary is not None:
+            (directory / VOCABULARY_FILE).write_text(
+                "".join(f"{token}\n" for token in vocabulary), "utf-8"
+            )
+        return {
+            "encoder": self.encoder,
+            "max_length": self.max_length,
+            "batch_size": self.batch_size,
+            "tokenizer": {"type": kind, "config": config},
+            "augmentation": None
+            if self.augmentation is None
+            else dataclasses.asdict(self.augmentation),
+            "idf": None if self.idf is None else [float(v) for v in self.idf],
+        }
+
+    @classmethod
+    def from_state(cls, state: dict, directory: Path) -> TextTask:
+        kind = state["tokenizer"]["type"]
+        if kind == "preset":
+            layer = text.preset_tokenizer(state["encoder"])
+        else:
+            vocabulary = (directory / VOCABULARY_FILE).read_text("utf-8").split("\n")
+            vocabulary = vocabulary[:-1]  # the file ends with a newline
+            if kind == "vectorization":
+                layer = keras.layers.TextVectorization.from_config(
+                    state["tokenizer"]["config"]
+                )
+                layer.set_vocabulary(vocabulary)
+            else:
+                layer = text.wordpiece_tokenizer_from_vocabulary(vocabulary)
+        augmentation = state["augmentation"]
+        return cls(
+            layer,
+            state["encoder"],
+            state["max_length"],
+            state["batch_size"],
+            None if augmentation is None else text.TextAugmentation(**augmentation),
+            None if state["idf"] is None else np.asarray(state["idf"], "float32"),
         )

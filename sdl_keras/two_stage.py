@@ -16,9 +16,14 @@ import numpy as np
 import tensorflow as tf
 
 from sdl_keras.losses import LOSSES, WeightedSupConLoss
-from sdl_keras.metrics import best_threshold, multilabel_report
+from sdl_keras.metrics import (
+    best_threshold,
+    f1,
+    mean_average_precision,
+    multilabel_report,
+)
 from sdl_keras.models import ContrastiveModel, MultiLabelClassifier, ProjectionHead
-from sdl_keras.relations import SCHEMES
+from sdl_keras.run_config import RunConfig
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,56 +38,6 @@ class Split:
             raise ValueError(
                 f"A split needs as many inputs as label rows; got {len(self.x)} "
                 f"and {len(self.y)}."
-            )
-
-
-@dataclasses.dataclass(frozen=True)
-class TwoStageConfig:
-    """Hyper-parameters of one two-stage run.
-
-    Attributes:
-        loss: a name of `sdl_keras.losses.LOSSES` or of a weight scheme of
-            `sdl_keras.relations.SCHEMES` (the ablations), or `None` for no
-            pre-training (the BCE-only baseline).
-        temperature: τ of the contrastive loss.
-        num_views: views per sample in pre-training.
-        projection_dim: size of the contrastive embedding.
-        pretrain_epochs: epochs of contrastive pre-training.
-        classifier_epochs: most epochs of the classifier (early stopping on
-            the validation loss with `patience` picks the best).
-        batch_size: batch size of both stages.
-        learning_rate: AdamW learning rate of both stages.
-        weight_decay: AdamW weight decay.
-        classification_weight: λ of joint BCE during pre-training.
-        queue_size: MoCo queue size in pre-training (0: none).
-        mode: classifier mode, `"fine_tune"` or `"linear_probe"`.
-        encoder_learning_rate_multiplier: classifier encoder rate multiplier.
-        patience: early-stopping patience of the classifier.
-        per_label_thresholds: tune one threshold per label on validation data
-            (else one for all labels).
-    """
-
-    loss: str | None = "sdl"
-    temperature: float = 0.1
-    num_views: int = 2
-    projection_dim: int = 128
-    pretrain_epochs: int = 100
-    classifier_epochs: int = 200
-    batch_size: int = 128
-    learning_rate: float = 1e-3
-    weight_decay: float = 1e-4
-    classification_weight: float = 0.0
-    queue_size: int = 0
-    mode: str = "fine_tune"
-    encoder_learning_rate_multiplier: float = 1.0
-    patience: int = 10
-    per_label_thresholds: bool = False
-
-    def __post_init__(self) -> None:
-        if self.loss is not None and self.loss not in {*LOSSES, *SCHEMES}:
-            raise ValueError(
-                f"Unknown loss {self.loss!r}; expected one of "
-                f"{sorted({*LOSSES, *SCHEMES})} or None (BCE only)."
             )
 
 
@@ -112,22 +67,24 @@ def train_two_stage(
     make_encoder: Callable[[], keras.Model],
     train: Split,
     validation: Split,
-    config: TwoStageConfig,
-    seed: int = 0,
+    config: RunConfig,
+    seed: int | None = None,
     make_augmentation: Callable[[], keras.layers.Layer] | None = None,
     make_dataset: Callable[[Split, str, int], tf.data.Dataset] | None = None,
     verbose: int = 0,
     pretrain_callbacks: Sequence[keras.callbacks.Callback] = (),
     classifier_callbacks: Sequence[keras.callbacks.Callback] = (),
 ) -> TrainedModels:
-    """Pre-trains (unless `config.loss` is None), trains the classifier with
-    early stopping and tunes its thresholds on `validation`.
+    """Pre-trains (unless `config.loss` is `"none"`), trains the classifier
+    keeping its best epoch on validation data, and tunes its thresholds there.
 
     Args:
         make_encoder: builds a fresh encoder (called after seeding).
         train, validation: the data.
-        config: the hyper-parameters.
-        seed: fixes initial weights, shuffling and views.
+        config: the run's options (`sdl_keras.run_config.RunConfig`); its
+            task options are not read here.
+        seed: fixes initial weights, shuffling and views; default
+            `config.seed`.
         make_augmentation: builds a layer that makes one view of a batch of
             `train.x` (the model then makes `config.num_views` views).
         make_dataset: instead, `(split, purpose, seed) -> tf.data.Dataset`
@@ -138,9 +95,8 @@ def train_two_stage(
         pretrain_callbacks, classifier_callbacks: added to each stage's `fit`
             (e.g. TensorBoard).
     """
-    if config.loss is not None and (make_augmentation is None) == (
-        make_dataset is None
-    ):
+    seed = config.seed if seed is None else seed
+    if config.pretrains and (make_augmentation is None) == (make_dataset is None):
         raise ValueError(
             "Pre-training needs exactly one way to make views: "
             "`make_augmentation` or `make_dataset`."
@@ -156,7 +112,7 @@ def train_two_stage(
     encoder = make_encoder()
     started = time.perf_counter()
     pretrainer, pretrain_history = None, {}
-    if config.loss is not None:
+    if config.pretrains:
         pretrainer = ContrastiveModel(
             encoder,
             ProjectionHead(config.projection_dim),
@@ -189,24 +145,27 @@ def train_two_stage(
         encoder_learning_rate_multiplier=config.encoder_learning_rate_multiplier,
     )
     classifier.compile(optimizer=_optimizer(config))
-    stopping = keras.callbacks.EarlyStopping(
-        monitor="val_loss", patience=config.patience, restore_best_weights=True
-    )
+    validation_inputs = evaluation_inputs(validation, make_dataset, seed)
+    stopping = [
+        ValidationScore(validation_inputs, validation.y, config.monitor),
+        keras.callbacks.EarlyStopping(
+            monitor=f"val_{config.monitor}",
+            mode="min" if config.monitor == "loss" else "max",
+            patience=config.patience,
+            restore_best_weights=True,
+        ),
+    ]
     history = classifier.fit(
         **data(train, "train"),
         validation_data=(
-            (validation.x, validation.y)
-            if make_dataset is None
-            else evaluation_inputs(validation, make_dataset, seed)
+            (validation.x, validation.y) if make_dataset is None else validation_inputs
         ),
         epochs=config.classifier_epochs,
-        callbacks=[stopping, *classifier_callbacks],
+        callbacks=[*stopping, *classifier_callbacks],
         verbose=verbose,
     )
     classifier.tune_thresholds(
-        evaluation_inputs(validation, make_dataset, seed),
-        validation.y,
-        per_label=config.per_label_thresholds,
+        validation_inputs, validation.y, per_label=config.per_label_thresholds
     )
     return TrainedModels(
         classifier,
@@ -218,13 +177,42 @@ def train_two_stage(
     )
 
 
+class ValidationScore(keras.callbacks.Callback):
+    """Logs `val_map` or `val_micro_f1` of the classifier after each epoch,
+    for early stopping on a ranking or decision score rather than on the
+    validation loss, which the frequent labels dominate.
+
+    Args:
+        inputs: validation inputs (an array or an evaluation dataset).
+        labels: their multi-hot labels.
+        metric: `"map"`, `"micro_f1"` (at the best global threshold) or
+            `"loss"` (Keras logs `val_loss` itself: nothing to add).
+    """
+
+    def __init__(self, inputs, labels: np.ndarray, metric: str) -> None:
+        super().__init__()
+        self.inputs = inputs
+        self.labels = np.asarray(labels)
+        self.metric = metric
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        if self.metric == "loss" or logs is None:
+            return
+        scores = self.model.predict(self.inputs, verbose=0)
+        if self.metric == "map":
+            logs["val_map"] = mean_average_precision(self.labels, scores)
+        else:
+            threshold = best_threshold(self.labels, scores)
+            logs["val_micro_f1"] = f1(self.labels, scores >= threshold, "micro")
+
+
 def run_two_stage(
     make_encoder: Callable[[], keras.Model],
     train: Split,
     validation: Split,
     test: Split,
-    config: TwoStageConfig,
-    seed: int = 0,
+    config: RunConfig,
+    seed: int | None = None,
     make_augmentation: Callable[[], keras.layers.Layer] | None = None,
     make_dataset: Callable[[Split, str, int], tf.data.Dataset] | None = None,
     verbose: int = 0,
@@ -246,7 +234,9 @@ def run_two_stage(
         make_dataset,
         verbose,
     )
-    report = classifier_report(trained.classifier, train, test, make_dataset, seed)
+    report = classifier_report(
+        trained.classifier, train.y.sum(axis=0), test, make_dataset
+    )
     return report | {
         "classifier_epochs_run": len(trained.classifier_history["loss"]),
         "pretrain_seconds": trained.pretrain_seconds,
@@ -256,16 +246,16 @@ def run_two_stage(
 
 def classifier_report(
     classifier: MultiLabelClassifier,
-    train: Split,
+    train_counts: np.ndarray,
     test: Split,
     make_dataset: Callable[[Split, str, int], tf.data.Dataset] | None = None,
     seed: int = 0,
 ) -> dict:
     """`"at_0.5"` and `"tuned"` (the classifier's stored thresholds) reports
-    on `test`, with frequency bands from the training labels."""
+    on `test`, with frequency bands from the labels' training counts."""
     scores = classifier.predict(evaluation_inputs(test, make_dataset, seed), verbose=0)
     thresholds = keras.ops.convert_to_numpy(classifier.thresholds)
-    return _reports(train, test, scores, thresholds)
+    return _reports(train_counts, test, scores, thresholds)
 
 
 def evaluation_inputs(
@@ -280,7 +270,7 @@ def evaluation_inputs(
 def compare(
     losses: Sequence[str | None],
     seeds: Sequence[int],
-    config: TwoStageConfig,
+    config: RunConfig,
     log: Callable[[str], None] = print,
     **run_arguments,
 ) -> dict[str, list[dict]]:
@@ -296,7 +286,7 @@ def compare(
         results[name] = []
         for seed in seeds:
             report = run_two_stage(
-                config=dataclasses.replace(config, loss=loss),
+                config=dataclasses.replace(config, loss=loss or "none"),
                 seed=seed,
                 **run_arguments,
             )
@@ -311,8 +301,9 @@ def compare(
 
 
 def summary_table(results: dict[str, list[dict]], keys: Sequence[str]) -> str:
-    """Markdown: mean ± std over seeds of each `keys` entry of the tuned
-    reports (a key `band/metric` reads a head/medium/tail band)."""
+    """Markdown: mean ± std over seeds (the value itself for one seed) of
+    each `keys` entry of the tuned reports (a key `band/metric` reads a
+    head/medium/tail band)."""
 
     def value(report: dict, key: str) -> float | None:
         found = report["tuned"]
@@ -330,8 +321,10 @@ def summary_table(results: dict[str, list[dict]], keys: Sequence[str]) -> str:
                 cells.append("n/a")  # undefined here, e.g. P@5 with < 5 labels
                 continue
             values = np.array(values, dtype="float64")
-            spread = values.std(ddof=1) if len(values) > 1 else 0.0
-            cells.append(f"{values.mean():.4f} ± {spread:.4f}")
+            if len(values) == 1:
+                cells.append(f"{values[0]:.4f}")
+                continue
+            cells.append(f"{values.mean():.4f} ± {values.std(ddof=1):.4f}")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -361,16 +354,15 @@ def scores_report(
     thresholds tuned on the validation scores, bands from training labels."""
     thresholds = best_threshold(validation.y, validation_scores, per_label)
     thresholds = np.broadcast_to(thresholds, (train.y.shape[1],))
-    return _reports(train, test, test_scores, thresholds)
+    return _reports(train.y.sum(axis=0), test, test_scores, thresholds)
 
 
-def _reports(train: Split, test: Split, scores, thresholds) -> dict:
-    counts = train.y.sum(axis=0)
+def _reports(train_counts, test: Split, scores, thresholds) -> dict:
     return {
-        "at_0.5": multilabel_report(test.y, scores, 0.5, counts),
-        "tuned": multilabel_report(test.y, scores, thresholds, counts),
+        "at_0.5": multilabel_report(test.y, scores, 0.5, train_counts),
+        "tuned": multilabel_report(test.y, scores, thresholds, train_counts),
     }
 
 
-def _optimizer(config: TwoStageConfig) -> keras.optimizers.Optimizer:
+def _optimizer(config: RunConfig) -> keras.optimizers.Optimizer:
     return keras.optimizers.AdamW(config.learning_rate, config.weight_decay)

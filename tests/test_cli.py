@@ -16,8 +16,9 @@ pytest.importorskip("yaml")
 pytest.importorskip("tensorflow_serving")
 
 from sdl_keras.cli import main
-from sdl_keras.cli.config import ConfigError, RunConfig, build
+from sdl_keras.cli.config import build
 from sdl_keras.cli.grid import GridConfig, paired_bootstrap
+from sdl_keras.run_config import ConfigError, RunConfig
 
 pytestmark = pytest.mark.usefixtures("tensorflow_backend")
 

@@ -222,7 +222,8 @@ def test_brief_scene_training_beats_chance():
     from sdl_keras.data import images
     from sdl_keras.datasets import scenes
     from sdl_keras.encoders import small_cnn_image_encoder
-    from sdl_keras.two_stage import Split, TwoStageConfig, run_two_stage
+    from sdl_keras.run_config import RunConfig
+    from sdl_keras.two_stage import Split, run_two_stage
 
     config = scenes.SceneConfig(canvas=32, grid=2, max_objects=2, jitter=2)
     (x_train, y_train), (x_test, y_test) = scenes.load_scenes(
@@ -255,9 +256,7 @@ def test_brief_scene_training_beats_chance():
     report = run_two_stage(
         make_encoder,
         *parts,
-        TwoStageConfig(
-            loss="sdl", pretrain_epochs=2, classifier_epochs=8, batch_size=50
-        ),
+        RunConfig(loss="sdl", pretrain_epochs=2, classifier_epochs=8, batch_size=50),
         seed=0,
         make_dataset=make_dataset,
     )

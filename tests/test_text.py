@@ -294,12 +294,8 @@ def test_brief_hpo_training_beats_the_label_prior():
     from sdl_keras.data import text
     from sdl_keras.datasets.hpo import load_hpo, split_hpo
     from sdl_keras.encoders import cnn_text_encoder
-    from sdl_keras.two_stage import (
-        Split,
-        TwoStageConfig,
-        label_prior_baseline,
-        run_two_stage,
-    )
+    from sdl_keras.run_config import RunConfig
+    from sdl_keras.two_stage import Split, label_prior_baseline, run_two_stage
 
     texts, labels, _ = load_hpo(1)
     rng = np.random.default_rng(0)
@@ -325,7 +321,7 @@ def test_brief_hpo_training_beats_the_label_prior():
     def make_encoder():
         return cnn_text_encoder(text.vocabulary_size(tokenizer), 32, 64, 3)
 
-    config = TwoStageConfig(
+    config = RunConfig(
         loss="sdl", pretrain_epochs=2, classifier_epochs=8, batch_size=64, patience=3
     )
     report = run_two_stage(

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from sdl_keras.datasets.yeast import load_yeast, split_yeast
+from sdl_keras.run_config import RunConfig
 from sdl_keras.two_stage import (
     Split,
-    TwoStageConfig,
     label_prior_baseline,
     run_two_stage,
 )
@@ -38,8 +38,14 @@ def test_pretrained_classifier_beats_the_label_prior(yeast_subset, tensorflow_ba
     def make_augmentation():
         return keras.layers.GaussianNoise(0.3)
 
-    config = TwoStageConfig(
-        loss="sdl", pretrain_epochs=5, classifier_epochs=40, batch_size=64, patience=5
+    config = RunConfig(
+        loss="sdl",
+        pretrain_epochs=5,
+        classifier_epochs=40,
+        batch_size=64,
+        patience=5,
+        learning_rate=1e-3,
+        monitor="loss",
     )
     report = run_two_stage(
         make_encoder, *yeast_subset, config, seed=0, make_augmentation=make_augmentation
@@ -61,5 +67,5 @@ def test_pretrained_classifier_beats_the_label_prior(yeast_subset, tensorflow_ba
 def test_split_and_config_errors():
     with pytest.raises(ValueError, match="as many inputs"):
         Split(np.zeros((3, 2)), np.zeros((4, 1)))
-    with pytest.raises(ValueError, match="Unknown loss"):
-        TwoStageConfig(loss="triplet")
+    with pytest.raises(ValueError, match="`loss` must be one of"):
+        RunConfig(loss="triplet")

@@ -12,11 +12,14 @@ from pathlib import Path
 import numpy as np
 
 from sdl_keras._files import write_json
-from sdl_keras.cli.config import LOSS_NAMES, TASKS, ConfigError, RunConfig, build
-from sdl_keras.cli.tasks import TaskData, check_loss_fits_task, load_task
-from sdl_keras.two_stage import run_two_stage, scores_report
+from sdl_keras.cli.config import build
+from sdl_keras.references import REFERENCES, reference_report
+from sdl_keras.run_config import LOSS_NAMES, ConfigError, RunConfig
+from sdl_keras.tasks import Task, check_loss_fits_task, load_task
+from sdl_keras.two_stage import run_two_stage
 
-REFERENCES = ("knn", "logreg")
+# The offline tasks of the grid.
+TASKS = ("hpo", "yeast", "scenes")
 METRICS = ["micro_f1", "macro_f1", "map"]
 BAND_METRICS = ["head/macro_f1", "medium/macro_f1", "tail/macro_f1"]
 
@@ -243,47 +246,19 @@ def paired_bootstrap(
     return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
 
 
-def _run_cell(task: TaskData, config: RunConfig) -> dict:
+def _run_cell(task: Task, config: RunConfig) -> dict:
     return run_two_stage(
         train=task.train,
         validation=task.validation,
         test=task.test,
-        config=config.two_stage_config(),
-        seed=config.seed,
-        **task.run_arguments,
+        config=config,
+        **task.pipeline.run_arguments(),
     )
 
 
-def _reference(task: TaskData, name: str) -> dict:
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.neighbors import NearestNeighbors
-
-    train, validation, test = (
-        task.features(split) for split in (task.train, task.validation, task.test)
-    )
-    labels = task.train.y
-    if name == "knn":
-        neighbours = NearestNeighbors(n_neighbors=10, metric="cosine").fit(train)
-
-        def scores(x):
-            return labels[neighbours.kneighbors(x, return_distance=False)].mean(1)
-
-    else:
-        present = labels.any(0) & ~labels.all(0)
-        models = {
-            j: LogisticRegression(max_iter=1000).fit(train, labels[:, j])
-            for j in np.flatnonzero(present)
-        }
-
-        def scores(x):
-            found = np.tile(labels.mean(0), (x.shape[0], 1))  # constant labels
-            for j, model in models.items():
-                found[:, j] = model.predict_proba(x)[:, 1]
-            return found
-
-    return scores_report(
-        task.train, task.validation, task.test, scores(validation), scores(test)
-    )
+def _reference(task: Task, name: str) -> dict:
+    features = task.pipeline.reference_features(task.train, task.validation, task.test)
+    return reference_report(name, task.train, task.validation, task.test, features)
 
 
 def _metric(report: dict, key: str) -> float:

@@ -5,23 +5,23 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import os
 import signal
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
 from sdl_keras._files import (
     check_output_directory,
     staged_directory,
-    write_atomically,
     write_json,
     write_text,
 )
-from sdl_keras.cli.config import ConfigError, RunConfig, build, read_options
+from sdl_keras.cli.config import build, read_options
 from sdl_keras.cli.grid import PROFILES, GridConfig, run_grid
+from sdl_keras.run_config import ConfigError, RunConfig
 
 # Smallest schedule that still shows every step: the demo in CI.
 CI_DEMO = {"limit": 1500, "pretrain_epochs": 1, "classifier_epochs": 2}
@@ -31,6 +31,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     _exit_cleanly_on_sigterm()
+    warnings.showwarning = _show_warning
     try:
         args.command(args)
     except (ValueError, OSError) as error:
@@ -38,6 +39,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"sdl-keras {args.name}: error: {error}", file=sys.stderr)
         return 2
     return 0
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    print(f"sdl-keras: warning: {message}", file=sys.stderr)
 
 
 def _exit_cleanly_on_sigterm() -> None:
@@ -63,77 +68,139 @@ def train_command(args) -> Path:
 
 
 def train_run(config: RunConfig, output: Path, verbose: int = 1) -> Path:
-    """Trains one run into `output`: config, classifier, history, metrics,
-    markdown table, plots, TensorBoard logs."""
+    """Trains one run into `output`: a directory that stands alone (see
+    `sdl_keras.run_directory`), with the report, plots and TensorBoard logs,
+    and the logistic-regression reference in the same table."""
     import keras
 
     from sdl_keras.cli import plots
-    from sdl_keras.cli.tasks import check_loss_fits_task, load_task
-    from sdl_keras.two_stage import train_two_stage
+    from sdl_keras.references import reference_report
+    from sdl_keras.run_directory import save_run
+    from sdl_keras.tasks import load_task
+    from sdl_keras.two_stage import classifier_report, train_two_stage
 
     task = load_task(config)
-    check_loss_fits_task(config.loss, task)
+    if verbose:
+        for note in task.notes:
+            print(note)
     logs = output / "tensorboard"
     trained = train_two_stage(
         train=task.train,
         validation=task.validation,
-        config=config.two_stage_config(),
-        seed=config.seed,
+        config=config,
         verbose=verbose,
         pretrain_callbacks=[keras.callbacks.TensorBoard(str(logs / "pretrain"))],
         classifier_callbacks=[keras.callbacks.TensorBoard(str(logs / "classifier"))],
-        **task.run_arguments,
+        **task.pipeline.run_arguments(),
     )
-    write_atomically(output / "classifier.keras", trained.classifier.save)
+    save_run(
+        output,
+        config,
+        trained.classifier,
+        task.vocabulary,
+        task.label_names,
+        task.pipeline,
+    )
     history = {
         "pretrain": _plain(trained.pretrain_history),
         "classifier": _plain(trained.classifier_history),
     }
     write_json(output / "history.json", history)
-    report = _evaluate(task, trained.classifier, config.seed) | {
-        "pretrain_seconds": trained.pretrain_seconds,
-        "seconds": trained.seconds,
+    make_dataset = task.pipeline.run_arguments().get("make_dataset")
+    reports = {
+        config.loss: classifier_report(
+            trained.classifier, task.train.y.sum(axis=0), task.test, make_dataset
+        )
+        | {
+            "pretrain_seconds": trained.pretrain_seconds,
+            "seconds": trained.seconds,
+            "classifier_epochs_run": len(trained.classifier_history["loss"]),
+        }
     }
-    _write_results(output, config, {config.loss: report})
+    if config.reference:
+        features = task.pipeline.reference_features(
+            task.train, task.validation, task.test
+        )
+        reports["logreg (reference)"] = reference_report(
+            "logreg", task.train, task.validation, task.test, features
+        )
+    _write_results(output, reports, task.notes)
+    print(f"\n{_table(reports)}\n")
     plots.training_curves({config.loss: history}, output / "plots" / "training.png")
-    plots.band_f1({config.loss: report["tuned"]}, output / "plots" / "band_f1.png")
+    plots.band_f1(
+        {name: report["tuned"] for name, report in reports.items()},
+        output / "plots" / "band_f1.png",
+    )
     return output
 
 
 def evaluate_command(args) -> None:
-    from sdl_keras.cli.tasks import load_task
+    import numpy as np
 
-    config = _saved_config(args.run_dir)
-    classifier = _saved_classifier(args.run_dir)
-    report = _evaluate(load_task(config), classifier, config.seed)
-    write_json(args.run_dir / "evaluation.json", report)
-    print(_table({config.loss: report}))
+    from sdl_keras.run_directory import SavedRun
+    from sdl_keras.two_stage import classifier_report
+
+    run = SavedRun.load(args.run_dir)
+    if args.test_file:
+        test, notes = run.labelled_split(args.test_file)
+    else:
+        from sdl_keras.tasks import load_task
+
+        test, notes = load_task(run.config).test, []
+    for note in notes:
+        print(note)
+    report = classifier_report(
+        run.classifier,
+        np.asarray(run.vocabulary.counts, "float64"),
+        test,
+        run.pipeline.make_dataset,
+    )
+    write_json(args.run_dir / "evaluation.json", report | {"notes": notes})
+    print(_table({run.config.loss: report}))
     print(f"wrote {args.run_dir / 'evaluation.json'}")
 
 
 def export_command(args) -> Path:
-    from sdl_keras.cli.tasks import load_task
     from sdl_keras.export import export_for_serving
+    from sdl_keras.run_directory import SavedRun
 
-    config = _saved_config(args.run_dir)
-    task = load_task(config)
-    if task.serving_preprocessor is None:
+    run = SavedRun.load(args.run_dir)
+    preprocessor = run.pipeline.serving_preprocessor()
+    if preprocessor is None:
         raise ConfigError(
-            f"The {config.task} task has no raw input form to serve (feature "
+            f"The {run.config.task} task has no raw input form to serve (feature "
             "vectors); export a text or image run."
         )
-    classifier = _saved_classifier(args.run_dir)
     path = export_for_serving(
-        classifier,
+        run.classifier,
         args.base_dir or args.run_dir / "export",
-        task.serving_preprocessor(),
-        task.label_names,
+        preprocessor,
+        run.label_names,
         version=args.version,
-        top_k=config.top_k,
+        top_k=run.config.top_k,
         overwrite=args.overwrite,
     )
     print(f"exported {path}")
     return path
+
+
+def predict_command(args) -> Path:
+    from sdl_keras.predict import predict_file
+    from sdl_keras.run_directory import SavedRun
+
+    run = SavedRun.load(args.run_dir)
+    summary = predict_file(
+        run,
+        args.input,
+        args.output,
+        top_k=args.top_k or run.config.top_k,
+        every_score=args.all_scores,
+        embedding=args.embedding,
+        chunk_size=args.chunk_size,
+        progress=args.verbose > 0,
+    )
+    print(summary)
+    return args.output
 
 
 def compare_command(args) -> None:
@@ -171,18 +238,22 @@ def _demo(args, output: Path) -> str:
     import keras
 
     from sdl_keras.cli import plots
-    from sdl_keras.cli.tasks import load_task
     from sdl_keras.export import LocalServer, export_for_serving
+    from sdl_keras.tasks import load_task
     from sdl_keras.two_stage import evaluation_inputs
 
     options = CI_DEMO if args.profile == "ci" else {}
     reports, histories, classifiers = {}, {}, {}
     for loss in ("sdl", "any", "none"):
-        config = build(RunConfig, {**options, "task": "hpo", "loss": loss})
+        config = build(
+            RunConfig,
+            {**options, "task": "hpo", "loss": loss, "reference": loss == "none"},
+        )
         stages = "BCE only" if loss == "none" else f"{loss} pre-training, classifier"
         print(f"\n== {stages} ==")
         run = train_run(config, output / "runs" / loss, verbose=args.verbose)
-        reports[loss] = json.loads((run / "metrics.json").read_text())[loss]
+        metrics = json.loads((run / "metrics.json").read_text())
+        reports.update({name: metrics[name] for name in metrics if name != "notes"})
         histories[loss] = json.loads((run / "history.json").read_text())
         classifiers[loss] = keras.saving.load_model(run / "classifier.keras")
     task = load_task(config)
@@ -192,7 +263,7 @@ def _demo(args, output: Path) -> str:
     plots.pair_weights_by_relation(
         task.train.y, ["any", "jaccard", "sdl"], figures / "pair_weights.png"
     )
-    test_inputs = evaluation_inputs(task.test, task.run_arguments["make_dataset"], 0)
+    test_inputs = evaluation_inputs(task.test, task.pipeline.make_dataset, 0)
     embeddings = {
         loss: classifiers[loss].encoder.predict(test_inputs, verbose=0)
         for loss in ("sdl", "any")
@@ -203,7 +274,7 @@ def _demo(args, output: Path) -> str:
     export_for_serving(
         classifiers["sdl"],
         output / "export",
-        task.serving_preprocessor(),
+        task.pipeline.serving_preprocessor(),
         task.label_names,
         version=1,
         overwrite=args.overwrite,
@@ -213,7 +284,7 @@ def _demo(args, output: Path) -> str:
     status, response = LocalServer(output / "export", "hpo").rest_predict(request)
     write_json(output / "request.json", request)
     write_json(output / "response.json", response)
-    _write_results(output, config, reports)
+    _write_results(output, reports, task.notes)
     print(f"\n{_table(reports)}\n")
     first = response["predictions"][0] if status == 200 else response
     top = ", ".join(
@@ -223,8 +294,10 @@ def _demo(args, output: Path) -> str:
         )
     )
     return (
-        f"  results.md, metrics.json     test metrics of sdl, any, none (BCE only)\n"
-        f"  runs/<loss>/                 classifier.keras, history, tensorboard/\n"
+        f"  results.md, metrics.json     test metrics of sdl, any, none (BCE only), "
+        "logistic regression\n"
+        f"  runs/<loss>/                 complete runs: classifier, labels, pipeline, "
+        "history, tensorboard/\n"
         f"  plots/                       training, band_f1, pair_weights, embeddings "
         f"(anchor labels {[task.label_names[j] for j in anchor]})\n"
         f"  export/1/                    SavedModel for TensorFlow Serving\n"
@@ -232,16 +305,8 @@ def _demo(args, output: Path) -> str:
     )
 
 
-def _evaluate(task, classifier, seed: int) -> dict:
-    from sdl_keras.two_stage import classifier_report
-
-    make_dataset = task.run_arguments.get("make_dataset")
-    return classifier_report(classifier, task.train, task.test, make_dataset, seed)
-
-
-def _write_results(output: Path, config: RunConfig, reports: dict) -> None:
-    write_json(output / "config.json", dataclasses.asdict(config))
-    write_json(output / "metrics.json", reports)
+def _write_results(output: Path, reports: dict, notes: list[str]) -> None:
+    write_json(output / "metrics.json", reports | {"notes": notes})
     write_text(output / "results.md", _table(reports) + "\n")
 
 
@@ -259,39 +324,6 @@ def _plain(history: dict) -> dict:
     return {key: [float(value) for value in values] for key, values in history.items()}
 
 
-def _saved_config(run_dir: Path) -> RunConfig:
-    for name in ("config.json", "classifier.keras"):
-        if not (run_dir / name).exists():
-            raise FileNotFoundError(
-                f"{run_dir / name} not found: give a directory written by "
-                "`sdl-keras train`."
-            )
-    path = run_dir / "config.json"
-    try:
-        options = json.loads(path.read_text("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ConfigError(f"{path} is not a valid config file: {error}.") from None
-    if not isinstance(options, dict):
-        raise ConfigError(f"{path} is not a valid config file: not a JSON object.")
-    return build(RunConfig, options, str(path))
-
-
-def _saved_classifier(run_dir: Path):
-    import keras
-
-    import sdl_keras  # noqa: F401  (registers the package's saved classes)
-
-    path = run_dir / "classifier.keras"
-    try:
-        return keras.saving.load_model(path)
-    except Exception as error:  # Keras raises many kinds for a damaged file.
-        first_line = next(iter(str(error).splitlines()), "")
-        raise ConfigError(
-            f"{path} cannot be loaded (damaged or incomplete): "
-            f"{type(error).__name__}: {first_line}"
-        ) from None
-
-
 def _run_config(args) -> RunConfig:
     options = read_options(args.config) if args.config else {}
     source = str(args.config) if args.config else "flags"
@@ -306,34 +338,73 @@ def _run_config(args) -> RunConfig:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="sdl-keras",
-        description="Multi-label supervised contrastive learning (SDL) for Keras.",
+        description="Multi-label supervised contrastive learning (SDL) for Keras: "
+        "train on your own files or the built-in tasks, evaluate, predict, export.",
     )
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     def command(name: str, function, help: str) -> argparse.ArgumentParser:
-        sub = commands.add_parser(name, help=help, description=help)
+        sub = commands.add_parser(
+            name,
+            help=help,
+            description=help,
+            formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        )
         sub.set_defaults(command=function, name=name)
         return sub
 
-    train = command("train", train_command, "Pre-train, train and evaluate one run.")
+    train = command(
+        "train",
+        train_command,
+        "Pre-train, train and evaluate one run; the run directory stands alone.",
+    )
     train.add_argument("--config", type=Path, help="a .yaml/.yml/.json of options")
-    for field in dataclasses.fields(RunConfig):
-        kind = {"int": int, "float": float}.get(str(field.type).split(" ")[0], str)
-        train.add_argument(f"--{field.name.replace('_', '-')}", type=kind)
+    _run_options(train)
     _output_options(train)
 
     evaluate = command(
-        "evaluate", evaluate_command, "Evaluate a trained run on its test split."
+        "evaluate",
+        evaluate_command,
+        "Evaluate a trained run on a labelled file, or on its task's test split.",
     )
-    evaluate.add_argument("run_dir", type=Path)
+    evaluate.add_argument("run_dir", type=Path, help="a directory written by train")
+    evaluate.add_argument(
+        "--test-file", type=Path, help="labelled examples in the training format"
+    )
+
+    predict = command(
+        "predict",
+        predict_command,
+        "Label the examples of a file with a trained run, streamed in chunks.",
+    )
+    predict.add_argument("run_dir", type=Path, help="a directory written by train")
+    predict.add_argument("input", type=Path, help="examples (labels not needed)")
+    predict.add_argument(
+        "--output", type=Path, required=True, help="a .jsonl or .csv to write"
+    )
+    predict.add_argument(
+        "--top-k", type=int, help="scores shown per example (default: the run's)"
+    )
+    predict.add_argument(
+        "--all-scores", action="store_true", help="every label's score, not the top k"
+    )
+    predict.add_argument(
+        "--embedding", action="store_true", help="add the encoder's features"
+    )
+    predict.add_argument(
+        "--chunk-size", type=int, default=10_000, help="examples read at a time"
+    )
+    predict.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2])
 
     export = command(
         "export", export_command, "Export a trained run for TensorFlow Serving."
     )
-    export.add_argument("run_dir", type=Path)
+    export.add_argument("run_dir", type=Path, help="a directory written by train")
     export.add_argument("--base-dir", type=Path, help="default: RUN_DIR/export")
-    export.add_argument("--version", type=int)
-    export.add_argument("--overwrite", action="store_true")
+    export.add_argument("--version", type=int, help="default: the next free one")
+    export.add_argument(
+        "--overwrite", action="store_true", help="replace an existing version"
+    )
 
     compare = command("compare", compare_command, "Run the paired experiment grid.")
     compare.add_argument("--config", type=Path, help="grid options (.yaml/.json)")
@@ -342,21 +413,73 @@ def _parser() -> argparse.ArgumentParser:
         choices=sorted(PROFILES),
         help="cpu (default without --config), full or ci; a --config overrides it",
     )
-    compare.add_argument("--seeds", type=int, nargs="+")
+    compare.add_argument("--seeds", type=int, nargs="+", help="paired seeds")
     compare.add_argument("--output-dir", type=Path, default=Path("results/compare"))
 
     demo = command("demo", demo_command, "The offline HPO demo, start to finish.")
-    demo.add_argument("--profile", choices=["full", "ci"], default="full")
+    demo.add_argument(
+        "--profile", choices=["full", "ci"], default="full", help="ci: a tiny run"
+    )
     _output_options(demo, Path("results/demo"))
     return parser
 
 
+def _run_options(parser: argparse.ArgumentParser) -> None:
+    """One flag per `RunConfig` option, its help, default and choices taken
+    from `RunConfig` itself. Flags default to None: unset ones leave the
+    config file's value (or the default) in place."""
+    from sdl_keras import run_config
+    from sdl_keras.tasks import task_names
+
+    helps = run_config.option_help()
+    defaults = RunConfig()
+    choices = {
+        "task": task_names(),
+        "loss": run_config.LOSS_NAMES,
+        "mode": run_config.MODES,
+        "monitor": run_config.MONITORS,
+        "codes": run_config.CODES,
+        "tokenizer": ("vectorization", "wordpiece"),
+    }
+    for field in dataclasses.fields(RunConfig):
+        flag = f"--{field.name.replace('_', '-')}"
+        default = getattr(defaults, field.name)
+        text = f"{helps[field.name]} (default: {default})"
+        if isinstance(default, bool):
+            parser.add_argument(
+                flag, action=argparse.BooleanOptionalAction, default=None, help=text
+            )
+            continue
+        kind = {"int": int, "float": float}.get(str(field.type).split(" ")[0], str)
+        parser.add_argument(
+            flag,
+            type=kind,
+            choices=choices.get(field.name),
+            metavar=None if field.name in choices else field.name.upper(),
+            help=text,
+        )
+
+
 def _output_options(parser, default: Path | None = None) -> None:
-    parser.add_argument("--output-dir", type=Path, default=default)
-    parser.add_argument("--overwrite", action="store_true")
-    parser.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2])
+    parser.add_argument(
+        "--output-dir",
+        type=Path,
+        default=default,
+        help="where the run goes (default: results/train/TASK_LOSS_seedSEED)"
+        if default is None
+        else "where the results go",
+    )
+    parser.add_argument(
+        "--overwrite", action="store_true", help="replace existing results"
+    )
+    parser.add_argument(
+        "--verbose",
+        type=int,
+        default=1,
+        choices=[0, 1, 2],
+        help="0 quiet, 1 progress bars, 2 also TensorFlow's own log",
+    )
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     raise SystemExit(main())

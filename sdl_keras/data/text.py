@@ -31,6 +31,35 @@ def vectorization_tokenizer(
     return tokenizer
 
 
+def bag_of_words_tokenizer(
+    texts: Sequence[str], vocabulary_size: int = 20000, ngrams: int = 2
+) -> keras.layers.TextVectorization:
+    """Counts of the `vocabulary_size` most frequent words and word n-grams
+    (up to `ngrams` words) of `texts`: float `[B, vocabulary_size]`; column 0
+    counts unknown ones."""
+    tokenizer = keras.layers.TextVectorization(
+        max_tokens=vocabulary_size, ngrams=ngrams, output_mode="count"
+    )
+    tokenizer.adapt(tf.data.Dataset.from_tensor_slices(list(texts)).batch(1024))
+    return tokenizer
+
+
+def document_frequencies(tokenizer, texts: Sequence[str]) -> np.ndarray:
+    """How many of `texts` hold each column of a count tokenizer."""
+    frequencies = np.zeros(vocabulary_size(tokenizer), "float64")
+    for batch in tf.data.Dataset.from_tensor_slices(list(texts)).batch(1024):
+        frequencies += (tokenizer(batch).numpy() > 0).sum(axis=0)
+    return frequencies
+
+
+def is_bag_of_words(tokenizer) -> bool:
+    """Whether `tokenizer` gives counts (`bag_of_words_tokenizer`) rather
+    than token ids."""
+    if not isinstance(tokenizer, keras.layers.TextVectorization):
+        return False
+    return tokenizer.get_config()["output_mode"] == "count"
+
+
 def wordpiece_tokenizer(texts: Sequence[str], vocabulary_size: int = 20000):
     """A keras-hub WordPiece tokenizer with a vocabulary learnt from `texts`
     (offline): ids 0 = [PAD], 1 = [UNK], 2 = [MASK]."""
@@ -43,8 +72,15 @@ def wordpiece_tokenizer(texts: Sequence[str], vocabulary_size: int = 20000):
         strip_accents=True,
         reserved_tokens=_WORDPIECE_RESERVED,
     )
+    return wordpiece_tokenizer_from_vocabulary(vocabulary)
+
+
+def wordpiece_tokenizer_from_vocabulary(vocabulary: Sequence[str]):
+    """The WordPiece tokenizer of `wordpiece_tokenizer` with a known vocabulary."""
+    import keras_hub
+
     return keras_hub.tokenizers.WordPieceTokenizer(
-        vocabulary, lowercase=True, strip_accents=True, oov_token="[UNK]"
+        list(vocabulary), lowercase=True, strip_accents=True, oov_token="[UNK]"
     )
 
 
@@ -77,6 +113,63 @@ def token_ids(tokenizer, texts: tf.Tensor, max_length: int) -> tf.RaggedTensor:
     """Ragged int32 ids `[B, None]` of a batch of strings, truncated to the
     first `max_length` tokens: what pipelines and served models feed encoders."""
     return tf.cast(tokenizer(texts)[:, :max_length], "int32")
+
+
+def bag_of_words_dataset(
+    texts: Sequence[str],
+    labels: np.ndarray,
+    tokenizer: keras.layers.TextVectorization,
+    batch_size: int,
+    num_views: int = 0,
+    drop_rate: float = 0.2,
+    shuffle: bool = False,
+    seed: int = 0,
+) -> tf.data.Dataset:
+    """Batches of `(counts, labels)`: float32 counts `[B, V]` of a
+    `bag_of_words_tokenizer`, or with `num_views` ≥ 1, `[B, views, V]`
+    views in which each word (and n-gram) is dropped with probability
+    `drop_rate`, drawn afresh every epoch.
+    """
+    labels = np.asarray(labels, dtype="float32")
+    if labels.ndim != 2 or len(labels) != len(texts):
+        raise ValueError(
+            f"`labels` must be [N, L] with N = {len(texts)} texts; received "
+            f"shape {labels.shape}."
+        )
+    if not 0.0 <= drop_rate < 1.0:
+        raise ValueError(f"`drop_rate` must be in [0, 1); got {drop_rate}.")
+    dataset = tf.data.Dataset.from_tensor_slices((list(texts), labels))
+    if shuffle:
+        dataset = dataset.shuffle(
+            min(len(texts), 10_000), seed=seed, reshuffle_each_iteration=True
+        )
+    dataset = dataset.batch(batch_size).map(
+        lambda batch, y: (tf.cast(tokenizer(batch), "float32"), y),
+        num_parallel_calls=tf.data.AUTOTUNE,
+    )
+    if num_views:
+        seeds = tf.data.Dataset.random(
+            seed=seed, rerandomize_each_iteration=True
+        ).batch(2)
+
+        def views(counts, y, pair):
+            seed_pair = tf.cast(pair % (2**31 - 1), "int32")
+            kept = [
+                tf.random.stateless_uniform(
+                    tf.shape(counts), tf.stack([seed_pair[0], seed_pair[1] + v])
+                )
+                >= drop_rate
+                for v in range(num_views)
+            ]
+            return tf.stack([tf.where(k, counts, 0.0) for k in kept], axis=1), y
+
+        dataset = tf.data.Dataset.zip(dataset, seeds).map(
+            lambda element, pair: views(*element, pair),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
+    batches = -(-len(texts) // batch_size)
+    dataset = dataset.apply(tf.data.experimental.assert_cardinality(batches))
+    return dataset.prefetch(tf.data.AUTOTUNE)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -2,14 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import keras
 from keras import ops
 
 from sdl_keras.encoders.masked_pooling import MaskedPooling1D
+from sdl_keras.encoders.term_weighting import TermWeighting
 
 
 def _token_ids(max_length: int | None) -> keras.KerasTensor:
     return keras.Input((max_length,), dtype="int32", name="token_ids")
+
+
+def bag_of_words_text_encoder(
+    idf: Sequence[float],
+    hidden_dim: int = 512,
+    dropout: float = 0.5,
+    input_dropout: float = 0.5,
+    name: str = "bag_of_words_text_encoder",
+) -> keras.Model:
+    """Word and n-gram counts `[B, V]` (`sdl_keras.data.text.
+    bag_of_words_tokenizer`) → sublinear TF-IDF → dropout → Dense(ReLU) →
+    dropout: strong on thousands of short documents, and served with core
+    TensorFlow ops.
+
+    Args:
+        idf: inverse document frequency of each count column, `[V]`.
+        hidden_dim: width of the hidden layer (the features).
+        dropout: dropout on the features.
+        input_dropout: dropout on the TF-IDF values (drops words).
+    """
+    counts = keras.Input((len(idf),), dtype="float32", name="counts")
+    x = TermWeighting(idf, name="tf_idf")(counts)
+    x = keras.layers.Dropout(input_dropout)(x)
+    x = keras.layers.Dense(hidden_dim, activation="relu", name="hidden")(x)
+    features = keras.layers.Dropout(dropout)(x)
+    return keras.Model(counts, features, name=name)
 
 
 def cnn_text_encoder(

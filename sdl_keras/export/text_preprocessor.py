@@ -11,7 +11,8 @@ from sdl_keras.data import text
 class TextPreprocessor(tf.Module):
     """Tokenises a batch of raw strings as the training pipeline did
     (`sdl_keras.data.text.text_dataset`): same tokenizer, truncation to
-    `max_length`, padding with 0.
+    `max_length`, padding with 0; or word counts as
+    `sdl_keras.data.text.bag_of_words_dataset` makes them.
 
     Only `keras.layers.TextVectorization` (core TensorFlow ops) is accepted:
     keras-hub tokenizers run tensorflow-text ops, which stock TensorFlow
@@ -65,7 +66,10 @@ class TextPreprocessor(tf.Module):
 
     def __call__(self, texts: tf.Tensor) -> tf.Tensor:
         """int32 token ids `[B, T]`, T ≥ 1 (a batch of empty documents
-        still gives the encoder one padding position)."""
+        still gives the encoder one padding position), or the float32 counts
+        `[B, V]` of a bag-of-words tokenizer."""
+        if text.is_bag_of_words(self.tokenizer):
+            return tf.cast(self.tokenizer(texts), "float32")
         ids = text.token_ids(self.tokenizer, texts, self.max_length)
         if self.fixed_length:
             return ids.to_tensor(shape=[None, self.max_length])

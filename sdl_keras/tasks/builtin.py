@@ -1,0 +1,80 @@
+"""The offline tasks: data that ships inside installed packages."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sdl_keras.data.label_vocabulary import LabelVocabulary
+from sdl_keras.run_config import RunConfig
+from sdl_keras.tasks import Task, register_task
+from sdl_keras.tasks._common import (
+    image_pipeline,
+    limited,
+    tabular_pipeline,
+    text_pipeline,
+)
+from sdl_keras.two_stage import Split
+
+
+@register_task("hpo")
+def hpo(config: RunConfig) -> Task:
+    """HPO term definitions → organ systems (level 1) or their children."""
+    from sdl_keras.datasets.hpo import load_hpo, split_hpo
+
+    texts, labels, vocabulary = load_hpo(config.level)
+    if config.limit:
+        texts, labels = texts[: config.limit], labels[: config.limit]
+    documents = np.asarray(texts, dtype=object)
+    train, validation, test = (
+        Split(documents[index], labels[index]) for index in split_hpo(labels, seed=0)
+    )
+    return Task(
+        f"hpo level {config.level}",
+        train,
+        validation,
+        test,
+        vocabulary,
+        text_pipeline(train.x, config),
+    )
+
+
+@register_task("yeast")
+def yeast(config: RunConfig) -> Task:
+    """MULAN Yeast: 103 features, 14 functional classes."""
+    from sdl_keras.datasets.yeast import load_yeast
+    from sdl_keras.tabular_task import yeast_splits
+
+    train, validation, test = yeast_splits()
+    train = limited(train, config.limit)
+    vocabulary = LabelVocabulary(
+        list(load_yeast()[2]), train.y.sum(0).astype(int).tolist()
+    )
+    return Task(
+        "yeast", train, validation, test, vocabulary, tabular_pipeline(train.x, config)
+    )
+
+
+@register_task("scenes")
+def scenes(config: RunConfig) -> Task:
+    """Composite scenes of 1..3 MNIST digits (train and test digits disjoint)."""
+    from sdl_keras.datasets import scenes as composites
+
+    canvas = 48
+    layout = composites.SceneConfig(canvas=canvas, grid=2, max_objects=3, jitter=3)
+    num_train = config.limit or 4000
+    (x_train, y_train), (x_test, y_test) = composites.load_scenes(
+        "mnist", num_train, max(num_train // 4, 10), layout
+    )
+    held = len(x_train) // 10
+    train = Split(x_train[held:], y_train[held:])
+    vocabulary = LabelVocabulary(
+        [str(digit) for digit in range(10)], train.y.sum(0).astype(int).tolist()
+    )
+    return Task(
+        "scenes",
+        train,
+        Split(x_train[:held], y_train[:held]),
+        Split(x_test, y_test),
+        vocabulary,
+        image_pipeline(config, channels=1, flip=False),
+    )
