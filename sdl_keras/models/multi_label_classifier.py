@@ -35,6 +35,11 @@ class MultiLabelClassifier(keras.Model):
             learning rate relative to the head's (a copy of the compiled
             optimizer with the scaled rate updates it). Defaults to 0.1.
         dropout: dropout rate before the head. Defaults to 0.
+        linear_model: optional frozen model mapping the same inputs to label
+            logits `[B, L]` (a linear model fitted by a convex solver, see
+            `sdl_keras.linear_blend`); its probabilities are blended in.
+        linear_weight: the linear model's share of the blended
+            probabilities, in [0, 1]. Defaults to 0.
         input_shape: shape of one sample, needed only when `encoder` does not
             start with `keras.Input`.
         **kwargs: `keras.Model` arguments (`name`, ...).
@@ -61,6 +66,8 @@ class MultiLabelClassifier(keras.Model):
         mode: str = "linear_probe",
         encoder_learning_rate_multiplier: float = 0.1,
         dropout: float = 0.0,
+        linear_model: keras.Model | None = None,
+        linear_weight: float = 0.0,
         input_shape: Sequence[int] | None = None,
         **kwargs,
     ) -> None:
@@ -98,7 +105,22 @@ class MultiLabelClassifier(keras.Model):
             name="thresholds",
         )
         self.encoder_optimizer = None
+        self.linear_model = None
+        self.linear_weight = 0.0
+        if linear_model is not None:
+            self.blend_linear(linear_model, linear_weight)
         self.built = True
+
+    def blend_linear(self, linear_model: keras.Model, weight: float) -> None:
+        """Blends the probabilities of a frozen `linear_model` (inputs → label
+        logits) into this classifier's: `(1 - weight) · own + weight · linear`."""
+        if not 0.0 <= weight <= 1.0:
+            raise ValueError(f"`linear_weight` must be in [0, 1]; received {weight}.")
+        linear_model.trainable = False
+        self.linear_model = linear_model
+        self.linear_weight = float(weight)
+        # Functions traced before the blend would go on without it.
+        self.train_function = self.test_function = self.predict_function = None
 
     def call(self, inputs, training: bool = False):
         return self.features_and_probabilities(inputs, training)[1]
@@ -108,7 +130,13 @@ class MultiLabelClassifier(keras.Model):
         `[B, L]` of one forward pass (what a served model returns)."""
         features = self.encoder(inputs, training=training and self.mode == "fine_tune")
         dropped = self.dropout_layer(features, training=training)
-        return features, ops.sigmoid(self.head(dropped))
+        probabilities = ops.sigmoid(self.head(dropped))
+        if self.linear_model is not None and self.linear_weight > 0:
+            linear = ops.sigmoid(self.linear_model(inputs, training=False))
+            probabilities = (
+                1.0 - self.linear_weight
+            ) * probabilities + self.linear_weight * ops.cast(linear, "float32")
+        return features, probabilities
 
     def compile(self, optimizer="adamw", loss="binary_crossentropy", **kwargs) -> None:
         """As `keras.Model.compile`, with BCE as the default loss; in fine-tune
@@ -206,6 +234,10 @@ class MultiLabelClassifier(keras.Model):
             "mode": self.mode,
             "encoder_learning_rate_multiplier": self.encoder_learning_rate_multiplier,
             "dropout": self.dropout,
+            "linear_model": None
+            if self.linear_model is None
+            else keras.saving.serialize_keras_object(self.linear_model),
+            "linear_weight": self.linear_weight,
             "input_shape": self.input_shape,
         }
 
@@ -213,6 +245,10 @@ class MultiLabelClassifier(keras.Model):
     def from_config(cls, config: dict):
         config = dict(config)
         config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
+        if config.get("linear_model") is not None:
+            config["linear_model"] = keras.saving.deserialize_keras_object(
+                config["linear_model"]
+            )
         return cls(**config)
 
 

