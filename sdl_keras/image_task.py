@@ -30,6 +30,7 @@ class ImageTask(InputPipeline):
         flip: horizontal flips among the view augmentations.
         colour: colour-jitter strength of the views (0: none, the cheapest
             on a CPU).
+        num_views: views per image in pre-training.
     """
 
     kind = "images"
@@ -41,6 +42,7 @@ class ImageTask(InputPipeline):
     batch_size: int = 64
     flip: bool = True
     colour: float = 0.4
+    num_views: int = 2
 
     def make_encoder(self) -> keras.Model:
         shape = (*self.image_size, self.channels)
@@ -65,7 +67,7 @@ class ImageTask(InputPipeline):
             split.y,
             self.image_size,
             self.batch_size,
-            num_views=2 if purpose == "pretrain" else 0,
+            num_views=self.num_views if purpose == "pretrain" else 0,
             augmentation=augmentation,
             shuffle=purpose != "evaluate",
             seed=seed,

@@ -45,6 +45,7 @@ class TextTask(InputPipeline):
         augmentation: makes the views of pre-training (sequence encoders;
             `bow` views drop words instead).
         idf: inverse document frequencies of the `bow` counts.
+        num_views: views per document in pre-training.
     """
 
     kind = "text"
@@ -55,6 +56,7 @@ class TextTask(InputPipeline):
     batch_size: int
     augmentation: text.TextAugmentation | None
     idf: np.ndarray | None = None
+    num_views: int = 2
 
     @classmethod
     def build(
@@ -110,7 +112,7 @@ class TextTask(InputPipeline):
         return TextPreprocessor(self.tokenizer, self.max_length)
 
     def make_dataset(self, split, purpose: str, seed: int) -> tf.data.Dataset:
-        views = 2 if purpose == "pretrain" else 0
+        views = self.num_views if purpose == "pretrain" else 0
         shuffle = purpose != "evaluate"
         if self.encoder == "bow":
             return text.bag_of_words_dataset(
@@ -164,6 +166,7 @@ class TextTask(InputPipeline):
             if self.augmentation is None
             else dataclasses.asdict(self.augmentation),
             "idf": None if self.idf is None else [float(v) for v in self.idf],
+            "num_views": self.num_views,
         }
 
     @classmethod
@@ -189,4 +192,5 @@ class TextTask(InputPipeline):
             state["batch_size"],
             None if augmentation is None else text.TextAugmentation(**augmentation),
             None if state["idf"] is None else np.asarray(state["idf"], "float32"),
+            state.get("num_views", 2),
         )

@@ -312,3 +312,18 @@ def test_train_coco_example_runs_on_a_fixture(tmp_path):
     written = json.loads(output.read_text())
     assert written["labels"]["names"] == ["c1", "c2", "c5", "c7"]
     assert written["results"]["sdl"][0]["tuned"]["num_labels"] == 4
+
+
+def test_command_line_names_a_damaged_coco_file(coco_dir):
+    from tests.test_cli import assert_named_error, run_cli
+
+    path = coco_dir / "annotations" / "instances_val2017.json"
+    train = coco_dir / "annotations" / "instances_train2017.json"
+    if not train.exists():
+        import shutil
+
+        shutil.copy(path, train)
+        (coco_dir / "train2017").mkdir(exist_ok=True)
+    train.write_text("42")
+    done = run_cli("train", "--task", "coco", "--data-dir", coco_dir)
+    assert_named_error(done, str(train), "holds a JSON int")

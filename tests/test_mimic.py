@@ -311,3 +311,12 @@ def test_truncated_and_non_utf8_files_are_named(mimic_iii):
     diagnoses.write_bytes(diagnoses.read_bytes() + b'7,12,102,3,"\xff\xfe"\n')
     with pytest.raises(ValueError, match=r"DIAGNOSES_ICD.csv, line \d+: not UTF-8"):
         mimic.load_mimic_iii(mimic_iii)
+
+
+def test_command_line_names_a_damaged_mimic_file(mimic_iii):
+    from tests.test_cli import assert_named_error, run_cli
+
+    notes = mimic_iii / "NOTEEVENTS.csv.gz"
+    notes.write_bytes(notes.read_bytes()[:-20])
+    done = run_cli("train", "--task", "mimic3", "--data-dir", mimic_iii)
+    assert_named_error(done, str(notes), "line", "truncated")

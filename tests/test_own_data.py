@@ -253,3 +253,18 @@ def test_the_readme_quick_start_runs_as_written(tmp_path):
     assert len((tmp_path / "predictions.jsonl").read_text().splitlines()) == 20
     assert (tmp_path / "runs/notes/export/1/saved_model.pb").is_file()
     assert (tmp_path / "runs/notes/evaluation.json").is_file()
+
+
+def test_python_route_example(tmp_path):
+    from tests.conftest import run_example
+
+    data = _jsonl(tmp_path / "notes.jsonl", _hpo_rows(300))
+    run = tmp_path / "run"
+    done = run_example(
+        "own_text_file", str(data), "--output-dir", str(run),
+        "--pretrain-epochs", "1", "--classifier-epochs", "3",
+    )  # fmt: skip
+    assert "linear share of the blend" in done.stdout
+    from sdl_keras.run_directory import SavedRun
+
+    assert SavedRun.load(run).pipeline.kind == "text"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from sdl_keras.image_task import ImageTask
@@ -12,7 +14,7 @@ from sdl_keras.two_stage import Split
 
 
 def text_pipeline(texts, config: RunConfig) -> TextTask:
-    return TextTask.build(
+    task = TextTask.build(
         list(texts),
         encoder=config.encoder or "bow",
         tokenizer=config.tokenizer,
@@ -20,6 +22,7 @@ def text_pipeline(texts, config: RunConfig) -> TextTask:
         max_length=config.max_length,
         batch_size=config.batch_size,
     )
+    return dataclasses.replace(task, num_views=config.num_views)
 
 
 def image_pipeline(config: RunConfig, channels: int = 3, flip: bool = True):
@@ -29,6 +32,7 @@ def image_pipeline(config: RunConfig, channels: int = 3, flip: bool = True):
         encoder=config.encoder or "small_cnn",
         batch_size=config.batch_size,
         flip=flip,
+        num_views=config.num_views,
     )
 
 
