@@ -50,7 +50,7 @@ def add_options(
 
 def add_text_options(parser: argparse.ArgumentParser, max_length: int) -> None:
     parser.add_argument(
-        "--encoder", default="bow", help="bow, cnn, transformer or a preset"
+        "--encoder", default="cnn", help="cnn, bow, transformer or a preset"
     )
     parser.add_argument(
         "--tokenizer", default="vectorization", choices=["vectorization", "wordpiece"]
@@ -82,6 +82,7 @@ def run(
         batch_size=args.batch_size,
         learning_rate=args.learning_rate,
         patience=5,
+        monitor="loss",  # as the README's tables were measured
     )
     results = compare(
         [None if name == "none" else name for name in args.losses],
