@@ -31,6 +31,7 @@ TASKS = {
     "hpo": ({"task": "hpo"}, [0, 1]),
     "newsgroups": ({"task": "newsgroups"}, [0]),
     "hpo level 2": ({"task": "hpo", "level": 2}, [0]),
+    "scenes": ({"task": "scenes"}, [0]),
 }
 METRICS = ("micro_f1", "macro_f1", "map")
 REFERENCE = "logreg (reference)"
