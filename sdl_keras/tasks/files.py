@@ -9,7 +9,7 @@ import numpy as np
 from sdl_keras.data.files import Examples, FileFields, read_examples
 from sdl_keras.data.label_vocabulary import LabelVocabulary
 from sdl_keras.run_config import ConfigError, RunConfig
-from sdl_keras.tasks import Task, register_task
+from sdl_keras.tasks import Task, TaskBuilder, register_task
 from sdl_keras.tasks._common import (
     image_pipeline,
     stratified_parts,
@@ -134,41 +134,28 @@ def _known_labels(part: str, examples: Examples, vocabulary, notes) -> np.ndarra
     return vocabulary.encode(examples.label_sets, unknown="ignore")
 
 
-@register_task("text")
-def text_files(config: RunConfig) -> Task:
-    """Texts and their labels from JSONL, CSV or TSV files."""
-    parts, notes = read_split_files(config, "text")
-    return labelled_task(
-        f"text ({parts[0].path.name})",
-        parts,
-        notes,
-        config,
-        lambda train: text_pipeline(train.x, config),
-    )
+def _file_task(kind: str, make_pipeline) -> TaskBuilder:
+    """The builder of a task read from the files a run names."""
+
+    def build(config: RunConfig) -> Task:
+        parts, notes = read_split_files(config, kind)
+        name = f"{kind} ({parts[0].path.name})"
+        names = parts[0].feature_names
+        return labelled_task(
+            name,
+            parts,
+            notes,
+            config,
+            lambda train: make_pipeline(train, config, names),
+        )
+
+    return build
 
 
-@register_task("images")
-def image_files(config: RunConfig) -> Task:
-    """Image paths (relative to the file) and labels from JSONL, CSV or TSV."""
-    parts, notes = read_split_files(config, "images")
-    return labelled_task(
-        f"images ({parts[0].path.name})",
-        parts,
-        notes,
-        config,
-        lambda train: image_pipeline(config),
-    )
-
-
-@register_task("tabular")
-def tabular_files(config: RunConfig) -> Task:
-    """Feature vectors and labels from JSONL, CSV, TSV or MULAN ARFF."""
-    parts, notes = read_split_files(config, "tabular")
-    names = parts[0].feature_names
-    return labelled_task(
-        f"tabular ({parts[0].path.name})",
-        parts,
-        notes,
-        config,
-        lambda train: tabular_pipeline(train.x, config, names),
-    )
+# Texts, image paths (relative to the file) or feature vectors, with labels,
+# from JSONL, CSV or TSV files (ARFF too for feature vectors).
+register_task("text")(_file_task("text", lambda t, c, _: text_pipeline(t.x, c)))
+register_task("images")(_file_task("images", lambda t, c, _: image_pipeline(c)))
+register_task("tabular")(
+    _file_task("tabular", lambda t, c, names: tabular_pipeline(t.x, c, names))
+)
