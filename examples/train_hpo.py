@@ -22,11 +22,10 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import numpy as np
-from _runs import TEXT_METRICS, add_options, add_text_options, run, text_task
+from _runs import TEXT_METRICS, add_options, add_text_options, run
 
-from sdl_keras.datasets.hpo import load_hpo, split_hpo
-from sdl_keras.two_stage import Split
+from sdl_keras.run_config import RunConfig
+from sdl_keras.tasks import load_task
 
 
 def main() -> None:
@@ -37,19 +36,33 @@ def main() -> None:
     add_text_options(parser, max_length=64)
     args = parser.parse_args()
 
-    texts, labels, vocabulary = load_hpo(args.level)
-    if args.limit:
-        texts, labels = texts[: args.limit], labels[: args.limit]
-    documents = np.asarray(texts, dtype=object)
-    train, validation, test = (
-        Split(documents[index], labels[index]) for index in split_hpo(labels, seed=0)
+    task = load_task(
+        RunConfig(
+            task="hpo",
+            level=args.level,
+            limit=args.limit,
+            encoder=args.encoder,
+            tokenizer=args.tokenizer,
+            vocabulary_size=args.vocabulary_size,
+            max_length=args.max_length,
+            batch_size=args.batch_size,
+        )
     )
+    labels = task.train.y
     print(
-        f"HPO level {args.level}: {len(texts)} documents, {labels.shape[1]} labels, "
-        f"{labels.sum(1).mean():.2f} a document; split {len(train.x)}/"
-        f"{len(validation.x)}/{len(test.x)}"
+        f"HPO level {args.level}: {labels.shape[1]} labels, "
+        f"{labels.sum(1).mean():.2f} a training document; split {len(task.train.x)}/"
+        f"{len(task.validation.x)}/{len(task.test.x)}"
     )
-    run(args, text_task(args, train), train, validation, test, vocabulary, TEXT_METRICS)
+    run(
+        args,
+        task.pipeline,
+        task.train,
+        task.validation,
+        task.test,
+        task.vocabulary,
+        TEXT_METRICS,
+    )
 
 
 if __name__ == "__main__":
