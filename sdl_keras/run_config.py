@@ -21,6 +21,9 @@ LOSS_NAMES = ("none", *sorted({*LOSSES, *SCHEMES}))
 MODES = ("fine_tune", "linear_probe")
 MONITORS = ("map", "micro_f1", "loss")
 CODES = ("50", "full")
+# The tasks that read a user's files, and those that read a download.
+FILE_TASKS = ("text", "images", "tabular")
+DOWNLOAD_TASKS = ("mimic3", "mimic4", "coco")
 
 
 class ConfigError(ValueError):
@@ -176,6 +179,19 @@ class RunConfig:
             value = getattr(self, name)
             if value is not None and value < bound:
                 raise ConfigError(f"`{name}` must be ≥ {bound}; got {value}.")
+        readers = {
+            "train_file": FILE_TASKS,
+            "validation_file": FILE_TASKS,
+            "test_file": FILE_TASKS,
+            "data_dir": DOWNLOAD_TASKS,
+            "tfds_dir": ("coco",),
+        }
+        for name, tasks in readers.items():
+            if getattr(self, name) is not None and self.task not in tasks:
+                raise ConfigError(
+                    f"`{name}` is read by the tasks {tasks}, not by `task` "
+                    f"{self.task!r}: name one of them (e.g. --task {tasks[0]})."
+                )
         if self.label_separator == "":
             raise ConfigError("`label_separator` must not be empty.")
 

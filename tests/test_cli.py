@@ -161,6 +161,7 @@ def test_bad_options_are_refused_before_any_work(tmp_path):
         (["--config", not_utf8], [str(not_utf8), "not UTF-8"]),
         (["--output-dir", a_file], [str(a_file), "is a file"]),
         (["--task", "yeast", "--loss", "supcon"], ["supcon is single-label"]),
+        (["--train-file", a_file], ["`train_file` is read by the tasks", "hpo"]),
     ]
     for options, fragments in cases:
         output = tmp_path / "out"
