@@ -89,9 +89,10 @@ def main() -> None:
                 [s["sdl"]["tuned"][key] - n["none"]["tuned"][key]
                  for s, n in zip(found["sdl"], found["none"], strict=True)]
             )  # fmt: skip
-            low, high = (
-                paired_bootstrap(paired) if len(paired) > 1 else (np.nan, np.nan)
-            )
+            if len(paired) == 1:
+                differences.append(f"{paired[0]:+.4f} (one seed)")
+                continue
+            low, high = paired_bootstrap(paired)
             differences.append(f"{paired.mean():+.4f} [{low:+.4f}, {high:+.4f}]")
         lines.append(
             f"| {name} | SDL − BCE only | " + " | ".join(differences) + " | | |"
