@@ -48,7 +48,9 @@ def predict_file(
     if chunk_size < 1 or top_k < 1:
         raise ValueError("`chunk_size` and `top_k` must be ≥ 1.")
     counts = {"rows": 0, "skipped": 0}
-    bar = keras.utils.Progbar(None, unit_name="example") if progress else None
+    bar = None
+    if progress:
+        bar = keras.utils.Progbar(_count_lines(input_path), unit_name="example")
 
     def write(partial: Path) -> None:
         with partial.open("w", encoding="utf-8", newline="") as handle:
@@ -66,6 +68,17 @@ def predict_file(
     write_atomically(output_path, write)
     skipped = f", skipped {counts['skipped']} bad rows" if counts["skipped"] else ""
     return f"wrote {counts['rows']} predictions to {output_path}{skipped}"
+
+
+def _count_lines(path: str | Path) -> int | None:
+    """Non-blank lines of a JSONL or CSV/TSV file (less the header): the
+    progress bar's target, close enough where a CSV field spans lines."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    with path.open("rb") as handle:
+        lines = sum(1 for line in handle if line.strip())
+    return lines if path.suffix.lower() == ".jsonl" else max(lines - 1, 0)
 
 
 def _writer(handle, suffix: str, run: SavedRun, embedding: bool):
