@@ -29,8 +29,8 @@ TASKS = {
     "yeast": ({"task": "yeast"}, [0, 1, 2]),
     "reuters": ({"task": "reuters"}, [0, 1]),
     "hpo": ({"task": "hpo"}, [0, 1]),
-    "newsgroups": ({"task": "newsgroups"}, [0]),
-    "hpo level 2": ({"task": "hpo", "level": 2}, [0]),
+    "newsgroups": ({"task": "newsgroups"}, [0, 1]),
+    "hpo level 2": ({"task": "hpo", "level": 2}, [0, 1]),
     "scenes": ({"task": "scenes"}, [0]),
 }
 METRICS = ("micro_f1", "macro_f1", "map")

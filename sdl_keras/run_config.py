@@ -81,7 +81,7 @@ class RunConfig:
         monitor: validation score that picks the classifier's epoch: `map`,
             `micro_f1` or `loss`.
         batch_size: batch size of both stages.
-        learning_rate: AdamW learning rate (peak of warm-up + cosine decay).
+        learning_rate: AdamW learning rate of both stages.
         weight_decay: AdamW weight decay.
         per_label_thresholds: tune one threshold per label on validation
             data where the label has positives there (else one for all).
