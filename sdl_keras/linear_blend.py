@@ -17,6 +17,7 @@ import keras
 import numpy as np
 
 from sdl_keras.metrics import mean_average_precision
+from sdl_keras.references import fit_logistic_regression
 
 # Inverse regularisation strengths tried; the best on validation mAP is kept.
 LINEAR_C = (4.0, 16.0, 64.0)
@@ -24,9 +25,12 @@ LINEAR_C = (4.0, 16.0, 64.0)
 LINEAR_WEIGHTS = tuple(step / 10 for step in range(11))
 
 
-def fit_linear_blend(classifier, pipeline, train, validation) -> dict:
-    """Fits the linear model, picks its share on `validation` and blends it
-    into `classifier` (see `MultiLabelClassifier.blend_linear`).
+def fit_linear_blend(
+    classifier, pipeline, train, validation, per_label_thresholds: bool = False
+) -> dict:
+    """Fits the linear model, picks its share on `validation`, blends it
+    into `classifier` (see `MultiLabelClassifier.blend_linear`) and tunes the
+    classifier's thresholds again on the blended validation scores.
 
     Returns:
         What was chosen: `linear_weight`, `linear_c` and the validation mAP
@@ -41,15 +45,10 @@ def fit_linear_blend(classifier, pipeline, train, validation) -> dict:
     )
     validation_inputs = pipeline.make_dataset(validation, "evaluate", 0)
     own = classifier.predict(validation_inputs, verbose=0)
-    best = None
-    for c in LINEAR_C:
-        weights, bias = _logistic_regression(x_train, train.y, c)
-        logits = x_validation @ weights + bias
-        linear = 1.0 / (1.0 + np.exp(-logits))
-        quality = mean_average_precision(validation.y, linear)
-        if best is None or quality > best[0]:
-            best = (quality, c, weights, bias, linear)
-    linear_quality, c, weights, bias, linear = best
+    weights, bias, c, linear = fit_logistic_regression(
+        x_train, train.y, x_validation, validation.y, LINEAR_C
+    )
+    linear_quality = mean_average_precision(validation.y, linear)
     blends = {
         share: mean_average_precision(validation.y, (1 - share) * own + share * linear)
         for share in LINEAR_WEIGHTS
@@ -62,6 +61,9 @@ def fit_linear_blend(classifier, pipeline, train, validation) -> dict:
     linear_model = keras.Sequential([features, head], name="linear_model")
     head.set_weights([weights.astype("float32"), bias.astype("float32")])
     classifier.blend_linear(linear_model, share)
+    classifier.tune_thresholds(
+        validation_inputs, validation.y, per_label=per_label_thresholds
+    )
     return {
         "linear_weight": share,
         "linear_c": c,
@@ -83,20 +85,3 @@ def _features(features: keras.Model, pipeline, split):
         for x, _ in pipeline.make_dataset(split, "evaluate", 0)
     ]
     return sparse.vstack(rows).tocsr()
-
-
-def _logistic_regression(x, y: np.ndarray, c: float) -> tuple:
-    """Kernel `[F, L]` and bias `[L]` of one logistic regression per label;
-    a label constant in training gets its log-odds as bias."""
-    from sklearn.linear_model import LogisticRegression
-
-    num_labels = y.shape[1]
-    weights = np.zeros((x.shape[1], num_labels))
-    prior = np.clip(y.mean(axis=0), 1e-4, 1 - 1e-4)
-    bias = np.log(prior / (1 - prior))
-    for j in np.flatnonzero(y.any(axis=0) & ~y.all(axis=0)):
-        model = LogisticRegression(C=c, solver="liblinear", max_iter=1000)
-        model.fit(x, y[:, j])
-        weights[:, j] = model.coef_[0]
-        bias[j] = model.intercept_[0]
-    return weights, bias

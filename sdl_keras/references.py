@@ -50,26 +50,47 @@ def _knn(x_train, y_train, x_validation, x_test, y_validation):
 
 
 def _logreg(x_train, y_train, x_validation, x_test, y_validation):
+    weights, bias, _, validation_scores = fit_logistic_regression(
+        x_train, y_train, x_validation, y_validation, LOGREG_C
+    )
+    return validation_scores, _sigmoid(x_test @ weights + bias)
+
+
+def fit_logistic_regression(
+    x_train, y_train: np.ndarray, x_validation, y_validation: np.ndarray, candidates
+) -> tuple:
+    """One liblinear logistic regression per label, for each inverse
+    regularisation strength in `candidates`; the one with the best validation
+    mAP is kept.
+
+    Returns:
+        `(kernel [F, L], bias [L], C, validation probabilities [N, L])`; a label
+        constant in training gets zero weights and its (clipped) log-odds as
+        bias.
+    """
+    best = None
+    for c in candidates:
+        weights, bias = _per_label(x_train, y_train, c)
+        scores = _sigmoid(x_validation @ weights + bias)
+        quality = mean_average_precision(y_validation, scores)
+        if best is None or quality > best[0]:
+            best = (quality, weights, bias, c, scores)
+    return best[1:]
+
+
+def _per_label(x, y: np.ndarray, c: float) -> tuple:
     from sklearn.linear_model import LogisticRegression
 
-    present = np.flatnonzero(y_train.any(0) & ~y_train.all(0))
-    best = None
-    for c in LOGREG_C:
-        models = {
-            j: LogisticRegression(C=c, max_iter=1000, solver="liblinear").fit(
-                x_train, y_train[:, j]
-            )
-            for j in present
-        }
+    weights = np.zeros((x.shape[1], y.shape[1]))
+    prior = np.clip(y.mean(axis=0), 1e-4, 1 - 1e-4)
+    bias = np.log(prior / (1 - prior))
+    for j in np.flatnonzero(y.any(axis=0) & ~y.all(axis=0)):
+        model = LogisticRegression(C=c, solver="liblinear", max_iter=1000)
+        model.fit(x, y[:, j])
+        weights[:, j] = model.coef_[0]
+        bias[j] = model.intercept_[0]
+    return weights, bias
 
-        def scores(x, models=models):
-            found = np.tile(y_train.mean(0), (x.shape[0], 1))  # constant labels
-            for j, model in models.items():
-                found[:, j] = model.predict_proba(x)[:, 1]
-            return found
 
-        validation_scores = scores(x_validation)
-        quality = mean_average_precision(y_validation, validation_scores)
-        if best is None or quality > best[0]:
-            best = (quality, validation_scores, scores(x_test))
-    return best[1], best[2]
+def _sigmoid(logits):
+    return 1.0 / (1.0 + np.exp(-np.asarray(logits)))
