@@ -46,12 +46,9 @@ def main() -> None:
         config=config,
         **task.pipeline.run_arguments(),  # make_encoder, make_dataset
     )
+    # Also tunes the thresholds again on the blended validation scores.
     blend = fit_linear_blend(
         trained.classifier, task.pipeline, task.train, task.validation
-    )
-    trained.classifier.tune_thresholds(
-        task.pipeline.make_dataset(task.validation, "evaluate", config.seed),
-        task.validation.y,
     )
     print(f"linear share of the blend: {blend['linear_weight']}")
 

@@ -13,12 +13,7 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from sdl_keras._files import (
-    check_output_directory,
-    staged_directory,
-    write_json,
-    write_text,
-)
+from sdl_keras._files import staged_directory, write_json, write_text
 from sdl_keras.cli.config import build, read_options
 from sdl_keras.cli.grid import PROFILES, GridConfig, run_grid
 from sdl_keras.run_config import ConfigError, RunConfig
@@ -60,7 +55,6 @@ def train_command(args) -> Path:
     output = args.output_dir or Path("results/train") / (
         f"{config.task}_{config.loss}_seed{config.seed}"
     )
-    check_output_directory(output, args.overwrite)
     with staged_directory(output, args.overwrite) as staging:
         train_run(config, staging, verbose=args.verbose)
     print(f"wrote {output}")
@@ -97,12 +91,11 @@ def train_run(config: RunConfig, output: Path, verbose: int = 1) -> Path:
     blend = {}
     if config.linear_blend:
         blend = fit_linear_blend(
-            trained.classifier, task.pipeline, task.train, task.validation
-        )
-        trained.classifier.tune_thresholds(
-            task.pipeline.make_dataset(task.validation, "evaluate", config.seed),
-            task.validation.y,
-            per_label=config.per_label_thresholds,
+            trained.classifier,
+            task.pipeline,
+            task.train,
+            task.validation,
+            per_label_thresholds=config.per_label_thresholds,
         )
         if verbose and blend:
             print(
@@ -244,7 +237,6 @@ def demo_command(args) -> None:
     """HPO text: SDL, ANY and BCE-only runs, their comparison and figures,
     the SDL classifier exported and asked one request."""
     started = time.perf_counter()
-    check_output_directory(args.output_dir, args.overwrite)
     with staged_directory(args.output_dir, args.overwrite) as staging:
         summary = _demo(args, staging)
     minutes = (time.perf_counter() - started) / 60
@@ -462,14 +454,7 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
 
     helps = run_config.option_help()
     defaults = RunConfig()
-    choices = {
-        "task": task_names(),
-        "loss": run_config.LOSS_NAMES,
-        "mode": run_config.MODES,
-        "monitor": run_config.MONITORS,
-        "codes": run_config.CODES,
-        "tokenizer": ("vectorization", "wordpiece"),
-    }
+    choices = {"task": task_names(), **run_config.CHOICES}
     for field in dataclasses.fields(RunConfig):
         flag = f"--{field.name.replace('_', '-')}"
         default = getattr(defaults, field.name)
