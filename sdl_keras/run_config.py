@@ -21,6 +21,15 @@ LOSS_NAMES = ("none", *sorted({*LOSSES, *SCHEMES}))
 MODES = ("fine_tune", "linear_probe")
 MONITORS = ("map", "micro_f1", "loss")
 CODES = ("50", "full")
+# The options that take one of a few values (the task is checked when the
+# registry builds it).
+CHOICES = {
+    "loss": LOSS_NAMES,
+    "mode": MODES,
+    "monitor": MONITORS,
+    "codes": CODES,
+    "tokenizer": ("vectorization", "wordpiece"),
+}
 # The tasks that read a user's files, and those that read a download.
 FILE_TASKS = ("text", "images", "tabular")
 DOWNLOAD_TASKS = ("mimic3", "mimic4", "coco")
@@ -140,14 +149,7 @@ class RunConfig:
         if self.loss is None:  # the Python spelling of "no pre-training"
             object.__setattr__(self, "loss", "none")
         check_types(self)
-        choices = {
-            "loss": LOSS_NAMES,
-            "mode": MODES,
-            "monitor": MONITORS,
-            "codes": CODES,
-            "tokenizer": ("vectorization", "wordpiece"),
-        }
-        for name, allowed in choices.items():
+        for name, allowed in CHOICES.items():
             if getattr(self, name) not in allowed:
                 raise ConfigError(
                     f"`{name}` must be one of {allowed}; got {getattr(self, name)!r}."

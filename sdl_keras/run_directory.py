@@ -21,10 +21,11 @@ from pathlib import Path
 import numpy as np
 
 from sdl_keras._files import write_atomically, write_json
-from sdl_keras.data.files import Examples, FileFields, iter_examples, read_examples
+from sdl_keras.data.files import Examples, iter_examples, read_examples
 from sdl_keras.data.label_vocabulary import LabelVocabulary
 from sdl_keras.input_pipeline import InputPipeline
 from sdl_keras.run_config import ConfigError, RunConfig, build
+from sdl_keras.tasks.files import file_fields, known_labels
 from sdl_keras.two_stage import Split
 
 CONFIG_FILE = "config.json"
@@ -105,37 +106,20 @@ class SavedRun:
             InputPipeline.load(directory / PIPELINE_DIR),
         )
 
-    @property
-    def fields(self) -> FileFields:
-        return FileFields(
-            text=self.config.text_field,
-            image=self.config.image_field,
-            labels=self.config.labels_field,
-            separator=self.config.label_separator,
-            label_count=self.config.label_count,
-        )
-
     def labelled_split(self, path: str | Path) -> tuple[Split, list[str]]:
         """A labelled file as a split in this run's label columns, and notes
         (labels never seen in training are counted and left out)."""
         examples = read_examples(
             path,
             self.pipeline.kind,
-            self.fields,
+            file_fields(self.config),
             self.config.skip_bad_rows,
             feature_names=self._feature_names(),
         )
-        known = set(self.vocabulary.codes)
-        unseen = sorted({lab for s in examples.label_sets for lab in s} - known)
         notes = [f"{len(examples)} examples from {path}"]
         if examples.skipped:
             notes.append(f"skipped {len(examples.skipped)} bad rows")
-        if unseen:
-            notes.append(
-                f"{len(unseen)} labels never seen in training are left out of "
-                f"the metrics: {unseen[:10]}"
-            )
-        labels = self.vocabulary.encode(examples.label_sets, unknown="ignore")
+        labels = known_labels("test", examples, self.vocabulary, notes)
         return Split(examples.inputs, labels), notes
 
     def input_chunks(self, path: str | Path, chunk_size: int):
@@ -143,7 +127,7 @@ class SavedRun:
         return iter_examples(
             path,
             self.pipeline.kind,
-            self.fields,
+            file_fields(self.config),
             self.config.skip_bad_rows,
             labels_required=False,
             feature_names=self._feature_names(),

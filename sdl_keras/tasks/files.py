@@ -24,6 +24,7 @@ HELD_OUT = 0.1
 
 
 def file_fields(config: RunConfig) -> FileFields:
+    """Where a run's files keep their inputs and labels."""
     return FileFields(
         text=config.text_field,
         image=config.image_field,
@@ -86,7 +87,7 @@ def labelled_task(
         if examples is None:
             continue
         inputs[part] = examples.inputs
-        labels[part] = _known_labels(part, examples, vocabulary, notes)
+        labels[part] = known_labels(part, examples, vocabulary, notes)
     missing = [part for part in ("validation", "test") if part not in inputs]
     if missing:
         fractions = [1.0 - HELD_OUT * len(missing)] + [HELD_OUT] * len(missing)
@@ -117,7 +118,11 @@ def labelled_task(
     )
 
 
-def _known_labels(part: str, examples: Examples, vocabulary, notes) -> np.ndarray:
+def known_labels(
+    part: str, examples: Examples, vocabulary: LabelVocabulary, notes: list[str]
+) -> np.ndarray:
+    """The multi-hot labels of `examples` in the training columns; labels
+    never seen in training are counted, warned about, noted and left out."""
     unseen = sorted(
         {label for labels in examples.label_sets for label in labels}
         - set(vocabulary.codes)
