@@ -191,6 +191,28 @@ def test_sample_weight(rng):
     )
 
 
+@pytest.mark.parametrize("shape", [(4,), (4, 1)])
+def test_every_reduction_weighs_and_leaves_out_anchors_without_positive(shape):
+    labels = np.array([[1, 0, 0], [1, 0, 0], [0, 1, 0], [1, 0, 0]], "float32")
+    embeddings = np.random.default_rng(4).normal(size=(4, 4)).astype("float32")
+    weights = np.array([0.5, 2.0, 3.0, 1.5], "float32")
+    per_sample = numpy(losses.SDL(reduction="none")(labels, embeddings))
+    counted = np.array([1.0, 1.0, 0.0, 1.0])  # sample 2 has no positive
+    weighted = per_sample * weights
+    expected = {
+        "none": weighted,
+        "sum": weighted.sum(),
+        "sum_over_batch_size": weighted.sum() / counted.sum(),
+        "mean": weighted.sum() / counted.sum(),
+        "mean_with_sample_weight": weighted.sum() / (weights * counted).sum(),
+    }
+    for reduction, value in expected.items():
+        result = losses.SDL(reduction=reduction)(
+            labels, embeddings, sample_weight=weights.reshape(shape)
+        )
+        np.testing.assert_allclose(numpy(result), value, rtol=1e-5, err_msg=reduction)
+
+
 @pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16", "bfloat16"])
 def test_math_stays_float32_under_any_policy(rng, policy, restore_policy):
     labels, embeddings = case(rng, 10, 5, 2, 0.3, 0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+import keras
 from keras import ops
 
 from sdl_keras._checks import require, static_rank
@@ -154,6 +155,61 @@ def weighted_supcon_loss(
     valid = ops.logical_and(anchors.valid, others.valid)
     losses = ops.where(valid, losses, float("nan"))
     return losses, counted > 0.0
+
+
+def masked_anchor_losses(losses, has_positive, sample_weight=None):
+    """Per-anchor losses weighted for reduction, and the count that means.
+
+    Anchors without a positive get weight 0 and are not counted; a
+    `sample_weight` (`[B]`, `[B, 1]` or a scalar) scales the others.
+
+    Args:
+        losses: `[N]` per-anchor losses from `weighted_supcon_loss`.
+        has_positive: `[N]` booleans from `weighted_supcon_loss`.
+        sample_weight: optional weights of the anchors.
+
+    Returns:
+        `(weighted, weights, count)`: `losses · weights` `[N]`, the weights
+        `[N]`, and the number of anchors with a positive (a float scalar).
+    """
+    counted = ops.cast(has_positive, "float32")
+    weights = counted
+    if sample_weight is not None:
+        weights = weights * ops.reshape(ops.cast(sample_weight, "float32"), (-1,))
+    return losses * weights, weights, ops.sum(counted)
+
+
+def reduce_anchor_losses(
+    losses,
+    has_positive,
+    sample_weight=None,
+    reduction: str | None = "sum_over_batch_size",
+):
+    """Keras's loss reductions over the anchors that have a positive.
+
+    `"sum_over_batch_size"` and `"mean"` divide by the number of counted
+    anchors (and, under a TensorFlow distribution strategy, by the replicas,
+    as every Keras loss does before gradients are summed);
+    `"mean_with_sample_weight"` divides by the counted anchors' weights;
+    `"sum"` adds; `None` / `"none"` returns the weighted `[N]` losses.
+    """
+    weighted, weights, count = masked_anchor_losses(losses, has_positive, sample_weight)
+    if reduction in (None, "none"):
+        return weighted
+    total = ops.sum(weighted)
+    if reduction == "sum":
+        return total
+    if reduction == "mean_with_sample_weight":
+        return ops.divide_no_nan(total, ops.sum(weights))
+    return ops.divide_no_nan(total, count * _replicas_in_sync())
+
+
+def _replicas_in_sync() -> float:
+    if keras.backend.backend() != "tensorflow":
+        return 1.0
+    import tensorflow as tf
+
+    return float(tf.distribute.get_strategy().num_replicas_in_sync)
 
 
 def _embeddings(values, name: str):

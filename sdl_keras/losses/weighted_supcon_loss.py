@@ -6,9 +6,12 @@ from collections.abc import Callable
 
 import keras
 from keras import ops
-from keras.src.losses.loss import reduce_weighted_values
 
-from sdl_keras.losses.weighted_supcon import check_temperature, weighted_supcon_loss
+from sdl_keras.losses.weighted_supcon import (
+    check_temperature,
+    reduce_anchor_losses,
+    weighted_supcon_loss,
+)
 
 
 @keras.saving.register_keras_serializable(package="sdl_keras")
@@ -64,12 +67,8 @@ class WeightedSupConLoss(keras.losses.Loss):
             losses, has_positive = weighted_supcon_loss(
                 y_true, y_pred, scheme=self.scheme, temperature=self.temperature
             )
-            loss = reduce_weighted_values(
-                losses,
-                sample_weight=sample_weight,
-                mask=has_positive,
-                reduction=self.reduction,
-                dtype="float32",
+            loss = reduce_anchor_losses(
+                losses, has_positive, sample_weight, self.reduction
             )
             return ops.cast(loss, self.dtype)
 

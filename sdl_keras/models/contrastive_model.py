@@ -11,7 +11,7 @@ from keras import ops
 
 from sdl_keras._checks import checked_training_data
 from sdl_keras.losses import SimilarityDissimilarityLoss, WeightedSupConLoss
-from sdl_keras.losses.weighted_supcon import weighted_supcon_loss
+from sdl_keras.losses.weighted_supcon import masked_anchor_losses, weighted_supcon_loss
 from sdl_keras.models._encoders import feature_dim, functional_encoder
 from sdl_keras.models.projection_head import ProjectionHead
 
@@ -133,7 +133,7 @@ class ContrastiveModel(keras.Model):
             self.classification_loss_tracker = keras.metrics.Mean(
                 name="classification_loss"
             )
-        self.contrastive_loss = None
+        self.contrastive_loss: WeightedSupConLoss | None = None
         self.built = True
 
     def _build_queue(self, features: int, embedding_dim: int) -> None:
@@ -344,11 +344,8 @@ class ContrastiveModel(keras.Model):
             contrast_mask=contrast_mask,
             self_offset=offset,
         )
-        counted = ops.cast(has_positive, "float32")
-        weights = counted
-        if sample_weight is not None:
-            weights = weights * ops.reshape(ops.cast(sample_weight, "float32"), (-1,))
-        return _share_of_global_mean(ops.sum(losses * weights), ops.sum(counted))
+        weighted, _, count = masked_anchor_losses(losses, has_positive, sample_weight)
+        return _share_of_global_mean(ops.sum(weighted), count)
 
     def _classification_loss(self, labels, features):
         if self.classification_head is None:
