@@ -6,11 +6,11 @@ import argparse
 import json
 from pathlib import Path
 
-from sdl_keras.run_config import RunConfig
+from sdl_keras.reports import summary_table
+from sdl_keras.run_config import MULTI_LABEL_LOSSES, RunConfig
 from sdl_keras.text_task import TextTask
-from sdl_keras.two_stage import Split, compare, summary_table
+from sdl_keras.two_stage import Split, compare
 
-NAMES = ["none", "all", "any", "jaccard", "mulsupcon", "sdl"]
 # What each field reports (a "band/metric" key reads a frequency band).
 TEXT_METRICS = [
     "micro_f1",
@@ -37,7 +37,10 @@ def add_options(
     parser: argparse.ArgumentParser, epochs: int, classifier_epochs: int
 ) -> None:
     parser.add_argument(
-        "--losses", nargs="+", default=["none", "any", "sdl"], choices=NAMES
+        "--losses",
+        nargs="+",
+        default=["none", "any", "sdl"],
+        choices=MULTI_LABEL_LOSSES,
     )
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--batch-size", type=int, default=128)

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from sdl_keras.cli.grid import paired_bootstrap
 from sdl_keras.cli.main import train_run
+from sdl_keras.reports import mean_std, paired_difference
 from sdl_keras.run_config import RunConfig
 
 # task → (options, seeds)
@@ -75,7 +75,7 @@ def main() -> None:
             "logistic regression": [found["sdl"][0][REFERENCE]],
         }
         for row, reports in rows.items():
-            cells = [_mean_std([r["tuned"][k] for r in reports]) for k in METRICS]
+            cells = [mean_std([r["tuned"][k] for r in reports]) for k in METRICS]
             shares = [r.get("linear_blend", {}).get("linear_weight") for r in reports]
             share = "" if shares[0] is None else ", ".join(f"{s:g}" for s in shares)
             seconds = [r.get("seconds") for r in reports]
@@ -83,17 +83,15 @@ def main() -> None:
             lines.append(
                 f"| {name} | {row} | " + " | ".join(cells) + f" | {share} | {minutes} |"
             )
-        differences = []
-        for key in METRICS:
-            paired = np.array(
-                [s["sdl"]["tuned"][key] - n["none"]["tuned"][key]
-                 for s, n in zip(found["sdl"], found["none"], strict=True)]
-            )  # fmt: skip
-            if len(paired) == 1:
-                differences.append(f"{paired[0]:+.4f} (one seed)")
-                continue
-            low, high = paired_bootstrap(paired)
-            differences.append(f"{paired.mean():+.4f} [{low:+.4f}, {high:+.4f}]")
+        differences = [
+            paired_difference(
+                [
+                    s["sdl"]["tuned"][key] - n["none"]["tuned"][key]
+                    for s, n in zip(found["sdl"], found["none"], strict=True)
+                ]
+            )
+            for key in METRICS
+        ]
         lines.append(
             f"| {name} | SDL − BCE only | " + " | ".join(differences) + " | | |"
         )
@@ -101,12 +99,6 @@ def main() -> None:
     print(table)
     if args.report:
         args.report.write_text(table + "\n")
-
-
-def _mean_std(values: list[float]) -> str:
-    if len(values) == 1:
-        return f"{values[0]:.4f}"
-    return f"{np.mean(values):.4f} ± {np.std(values, ddof=1):.4f}"
 
 
 if __name__ == "__main__":

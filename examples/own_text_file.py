@@ -15,10 +15,11 @@ import argparse
 from pathlib import Path
 
 from sdl_keras.linear_blend import fit_linear_blend
+from sdl_keras.reports import summary_table
 from sdl_keras.run_config import RunConfig
 from sdl_keras.run_directory import save_run
 from sdl_keras.tasks import load_task
-from sdl_keras.two_stage import classifier_report, summary_table, train_two_stage
+from sdl_keras.two_stage import classifier_report, train_two_stage
 
 
 def main() -> None:

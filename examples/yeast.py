@@ -22,16 +22,16 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import numpy as np
 
-from sdl_keras.run_config import RunConfig
+from sdl_keras.metrics import BANDS
+from sdl_keras.reports import markdown_table, mean_std, paired_difference, report_value
+from sdl_keras.run_config import MULTI_LABEL_LOSSES, RunConfig
 from sdl_keras.tabular_task import TabularTask, yeast_splits
 from sdl_keras.two_stage import (
     label_prior_baseline,
     run_two_stage,
 )
 
-NAMES = ["none", "all", "any", "jaccard", "mulsupcon", "sdl"]
 COLUMNS = [
     ("micro-F1@0.5", "at_0.5", "micro_f1"),
     ("macro-F1@0.5", "at_0.5", "macro_f1"),
@@ -41,65 +41,57 @@ COLUMNS = [
 ]
 
 
-PAIRED = [
-    ("micro-F1", lambda tuned: tuned["micro_f1"]),
-    ("macro-F1", lambda tuned: tuned["macro_f1"]),
-    ("mAP", lambda tuned: tuned["map"]),
-    *[
-        (f"{band} macro-F1", lambda tuned, band=band: tuned["bands"][band]["macro_f1"])
-        for band in ("head", "medium", "tail")
-    ],
-]
-
-
-def table(title: str, columns: list[str], rows: dict[str, list[str]]) -> str:
-    lines = [
-        f"| {title} | " + " | ".join(columns) + " |",
-        "|---" * (len(columns) + 1) + "|",
-    ]
-    lines += [f"| {name} | " + " | ".join(cells) + " |" for name, cells in rows.items()]
-    return "\n".join(lines)
-
-
-def mean_std(values) -> str:
-    values = np.asarray(values)
-    spread = values.std(ddof=1) if len(values) > 1 else 0.0
-    return f"{values.mean():+.4f} ± {spread:.4f}".lstrip("+")
+PAIRED = ["micro_f1", "macro_f1", "map", *(f"{band}/macro_f1" for band in BANDS)]
 
 
 def summarise(results: dict) -> str:
     """Mean ± std per loss; then, per seed, each loss minus BCE only."""
-    means = {
-        name: [
-            mean_std([run[report][key] for run in runs]) for _, report, key in COLUMNS
-        ]
-        for name, runs in results.items()
-    }
-    text = table("pre-training", [column[0] for column in COLUMNS], means)
+    means = markdown_table(
+        ["pre-training", *(column for column, _, _ in COLUMNS)],
+        [
+            [
+                name,
+                *(
+                    mean_std([run[part][key] for run in runs])
+                    for _, part, key in COLUMNS
+                ),
+            ]
+            for name, runs in results.items()
+        ],
+    )
     baseline = results.get("BCE only")
     if baseline is None:
-        return text
-    paired = {}
-    for name, runs in results.items():
-        if name in ("BCE only", "label prior") or len(runs) != len(baseline):
-            continue
-        cells = []
-        for _, metric in PAIRED:
-            gaps = [
-                metric(r["tuned"]) - metric(b["tuned"])
-                for r, b in zip(runs, baseline, strict=True)
+        return means
+    paired = markdown_table(
+        ["minus BCE only", *PAIRED],
+        [
+            [name]
+            + [
+                paired_difference(
+                    [
+                        report_value(r, key) - report_value(b, key)
+                        for r, b in zip(runs, baseline, strict=True)
+                    ]
+                )
+                for key in PAIRED
             ]
-            cells.append(f"{mean_std(gaps)} ({sum(g > 0 for g in gaps)}/{len(gaps)})")
-        paired[name] = cells
-    columns = [name for name, _ in PAIRED]
-    note = "paired by seed, tuned thresholds: mean ± std of loss − BCE only (seeds > 0)"
-    return f"{text}\n{note}\n" + table("minus BCE only", columns, paired)
+            for name, runs in results.items()
+            if name not in ("BCE only", "label prior") and len(runs) == len(baseline)
+        ],
+    )
+    note = "paired by seed, tuned thresholds: loss − BCE only, mean [95% bootstrap CI]"
+    return f"{means}\n{note}\n{paired}"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
-    parser.add_argument("--losses", nargs="+", default=NAMES, choices=NAMES)
+    parser.add_argument(
+        "--losses",
+        nargs="+",
+        default=list(MULTI_LABEL_LOSSES),
+        choices=MULTI_LABEL_LOSSES,
+    )
     parser.add_argument("--pretrain-epochs", type=int, default=100)
     parser.add_argument("--temperature", type=float, default=0.1)
     parser.add_argument("--queue-size", type=int, default=0)

@@ -18,6 +18,10 @@ from sdl_keras.relations import SCHEMES
 
 # "none" is BCE only (no pre-training); the rest name a contrastive loss.
 LOSS_NAMES = ("none", *sorted({*LOSSES, *SCHEMES}))
+# BCE only, then every loss of the family that takes multi-label data.
+MULTI_LABEL_LOSSES = ("none", *(name for name in LOSSES if name != "supcon"))
+# SDL's ablations: weight schemes without a loss class of their own.
+ABLATIONS = tuple(name for name in SCHEMES if name not in LOSSES)
 MODES = ("fine_tune", "linear_probe")
 MONITORS = ("map", "micro_f1", "loss")
 CODES = ("50", "full")
@@ -215,7 +219,7 @@ def build(cls: type, options: dict, source: str = "options"):
 
 def option_help() -> dict[str, str]:
     """Each option's description, from `RunConfig`'s docstring."""
-    text = inspect.getdoc(RunConfig).split("Attributes:")[1]
+    text = (inspect.getdoc(RunConfig) or "").split("Attributes:")[1]
     entries = re.split(r"\n(?=\S+: )", inspect.cleandoc(text))
     return {
         name: " ".join(description.split())

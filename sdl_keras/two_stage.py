@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import keras
 import numpy as np
@@ -28,9 +29,15 @@ from sdl_keras.run_config import RunConfig
 
 @dataclasses.dataclass(frozen=True)
 class Split:
-    """Inputs and multi-hot labels of one part of a dataset."""
+    """Inputs and multi-hot labels of one part of a dataset.
 
-    x: np.ndarray
+    Attributes:
+        x: the inputs: an array (vectors, pixels), or a sequence of texts or
+            image paths.
+        y: multi-hot labels `[N, L]`.
+    """
+
+    x: Any
     y: np.ndarray
 
     def __post_init__(self) -> None:
@@ -298,35 +305,6 @@ def compare(
                 f"({report['seconds']:.0f} s)"
             )
     return results
-
-
-def summary_table(results: dict[str, list[dict]], keys: Sequence[str]) -> str:
-    """Markdown: mean ± std over seeds (the value itself for one seed) of
-    each `keys` entry of the tuned reports (a key `band/metric` reads a
-    head/medium/tail band)."""
-
-    def value(report: dict, key: str) -> float | None:
-        found = report["tuned"]
-        if "/" in key:
-            band, key = key.split("/")
-            found = found.get("bands", {}).get(band, {})
-        return found.get(key)
-
-    lines = ["| loss | " + " | ".join(keys) + " |", "|---" * (len(keys) + 1) + "|"]
-    for name, runs in results.items():
-        cells = []
-        for key in keys:
-            values = [value(run, key) for run in runs]
-            if any(v is None for v in values):
-                cells.append("n/a")  # undefined here, e.g. P@5 with < 5 labels
-                continue
-            values = np.array(values, dtype="float64")
-            if len(values) == 1:
-                cells.append(f"{values[0]:.4f}")
-                continue
-            cells.append(f"{values.mean():.4f} ± {values.std(ddof=1):.4f}")
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
 
 
 def label_prior_baseline(train: Split, validation: Split, test: Split) -> dict:

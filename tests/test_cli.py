@@ -1,6 +1,7 @@
 """`sdl-keras`: every subcommand on tiny data, the files it writes, and its
 errors."""
 
+import argparse
 import json
 import os
 import re
@@ -15,9 +16,12 @@ pytest.importorskip("matplotlib")
 pytest.importorskip("yaml")
 pytest.importorskip("tensorflow_serving")
 
+from sdl_keras._quiet import command_line_is_quiet
 from sdl_keras.cli import main
 from sdl_keras.cli.config import build
-from sdl_keras.cli.grid import GridConfig, paired_bootstrap
+from sdl_keras.cli.grid import GridConfig
+from sdl_keras.cli.main import _parser
+from sdl_keras.reports import paired_bootstrap
 from sdl_keras.run_config import ConfigError, RunConfig
 
 pytestmark = pytest.mark.usefixtures("tensorflow_backend")
@@ -70,6 +74,49 @@ def run_cli(*arguments: str, timeout: int = 600, **popen):
     return subprocess.run(
         command, capture_output=True, text=True, env=env, timeout=timeout
     )
+
+
+@pytest.mark.parametrize(
+    "command", ["train", "evaluate", "predict", "export", "compare", "demo"]
+)
+def test_help_explains_every_option_and_the_terminal_stays_quiet(command):
+    done = run_cli(command, "--help")
+    assert done.returncode == 0, done.stderr
+    # TensorFlow's native start-up notices are held back without --verbose 2.
+    assert done.stderr == ""
+    text = " ".join(done.stdout.split())
+    subparsers = next(
+        action
+        for action in _parser()._actions
+        if isinstance(action, argparse._SubParsersAction)
+    )
+    for action in subparsers.choices[command]._actions:
+        assert action.help and len(action.help.split()) >= 2, action.option_strings
+        # What the user reads: the description, the default where there is
+        # one, the choices where they are limited.
+        assert " ".join(action.help.split()[:2]) in text, action.option_strings
+        if action.default not in (None, False, argparse.SUPPRESS) and action.nargs != 0:
+            assert f"(default: {action.default})" in text, action.option_strings
+        if action.choices and action.option_strings:
+            assert "{" + ",".join(map(str, action.choices)) + "}" in text
+    if command == "train":
+        assert "(default: map)" in text and "(default: 0.1)" in text
+
+
+@pytest.mark.parametrize(
+    ("argv", "quiet"),
+    [
+        (["/usr/bin/python3", "/venv/bin/sdl-keras", "train"], True),
+        (["/venv/bin/sdl-keras", "train", "--verbose", "1"], True),
+        (["python", "-m", "sdl_keras", "demo"], True),
+        (["python", "-m", "sdl_keras", "train", "--verbose", "2"], False),
+        (["/venv/bin/sdl-keras", "train", "--verbose=2"], False),
+        (["python", "-m", "pytest", "tests"], False),
+        (["python", "my_script.py", "sdl-keras"], False),
+    ],
+)
+def test_only_the_command_line_holds_native_notices_back(argv, quiet):
+    assert command_line_is_quiet(argv) is quiet
 
 
 def assert_named_error(done, *fragments: str) -> None:

@@ -13,8 +13,16 @@ import numpy as np
 
 from sdl_keras._files import write_json
 from sdl_keras.cli.config import build
+from sdl_keras.metrics import BANDS
 from sdl_keras.references import REFERENCES, reference_report
-from sdl_keras.run_config import LOSS_NAMES, ConfigError, RunConfig
+from sdl_keras.reports import markdown_table, mean_std, paired_difference, report_value
+from sdl_keras.run_config import (
+    ABLATIONS,
+    LOSS_NAMES,
+    MULTI_LABEL_LOSSES,
+    ConfigError,
+    RunConfig,
+)
 from sdl_keras.tasks import Task, check_loss_fits_task, load_task
 from sdl_keras.two_stage import run_two_stage
 
@@ -43,17 +51,7 @@ class GridConfig:
 
     tasks: list[str] = dataclasses.field(default_factory=lambda: list(TASKS))
     variants: list[str] = dataclasses.field(
-        default_factory=lambda: [
-            "none",
-            "all",
-            "any",
-            "jaccard",
-            "mulsupcon",
-            "sdl",
-            "similarity_only",
-            "dissimilarity_only",
-            "symmetric",
-        ]
+        default_factory=lambda: [*MULTI_LABEL_LOSSES, *ABLATIONS]
     )
     temperatures: list[float] = dataclasses.field(
         default_factory=lambda: [0.05, 0.07, 0.2, 0.5]
@@ -86,7 +84,9 @@ class GridConfig:
     def cells(self) -> list[tuple[str, str, dict]]:
         """(variant label, loss, extra options) for every variant."""
         base = self.run_config(self.tasks[0], "sdl", 0).temperature
-        found = [(name, name, {}) for name in self.variants]
+        found: list[tuple[str, str, dict]] = [
+            (name, name, {}) for name in self.variants
+        ]
         found += [
             (f"sdl τ={t}", "sdl", {"temperature": t})
             for t in self.temperatures
@@ -95,7 +95,7 @@ class GridConfig:
         return found
 
 
-PROFILES = {
+PROFILES: dict[str, dict] = {
     # Every row on every offline task, 8 seeds, the default schedules.
     "full": {},
     # Every row on every task, 8 seeds, short schedules, HPO and scenes
@@ -184,10 +184,10 @@ def _plot_task(task: str, results: dict, temperature: float, directory: Path) ->
             "bands": {
                 band: {
                     "macro_f1": np.nanmean(
-                        [_metric(r, f"{band}/macro_f1") for r in runs]
+                        [report_value(r, f"{band}/macro_f1") for r in runs]
                     )
                 }
-                for band in plots.BANDS
+                for band in BANDS
             }
         }
         for name, runs in results.items()
@@ -207,53 +207,41 @@ def markdown(summary: dict) -> str:
     """Mean ± std per row, then SDL minus each row, paired by seed, with a
     95% bootstrap interval and the seeds SDL wins."""
     sections = []
+    keys = METRICS + BAND_METRICS
+    paired_keys = [*METRICS, "tail/macro_f1"]
     for task, results in summary.items():
-        keys = METRICS + BAND_METRICS
-        lines = [f"### {task}", "", "| row | n | " + " | ".join(keys) + " |"]
-        lines.append("|---" * (len(keys) + 2) + "|")
-        for name, runs in results.items():
-            cells = [_mean_std([_metric(run, key) for run in runs]) for key in keys]
-            lines.append(f"| {name} | {len(runs)} | " + " | ".join(cells) + " |")
-        lines += [
-            "",
+        means = markdown_table(
+            ["row", "n", *keys],
+            [
+                [name, str(len(runs))]
+                + [mean_std([report_value(run, key) for run in runs]) for key in keys]
+                for name, runs in results.items()
+            ],
+        )
+        gaps = markdown_table(
+            ["row", *paired_keys],
+            [
+                [name]
+                + [
+                    paired_difference(
+                        [
+                            report_value(a, key) - report_value(b, key)
+                            for a, b in zip(results["sdl"], runs, strict=True)
+                        ]
+                    )
+                    for key in paired_keys
+                ]
+                for name, runs in results.items()
+                if name != "sdl" and len(runs) == len(results["sdl"])
+            ],
+        )
+        note = (
             "SDL − row, paired by seed: mean [95% bootstrap CI] (seeds SDL is "
             "ahead) and the verdict: win / loss where the interval excludes 0, "
-            "else tie",
-        ]
-        lines += ["", "| row | " + " | ".join([*METRICS, "tail/macro_f1"]) + " |"]
-        lines.append("|---" * (len(METRICS) + 2) + "|")
-        for name, runs in results.items():
-            if name == "sdl" or len(runs) != len(results["sdl"]):
-                continue
-            cells = []
-            for key in [*METRICS, "tail/macro_f1"]:
-                gaps = np.array(
-                    [
-                        _metric(a, key) - _metric(b, key)
-                        for a, b in zip(results["sdl"], runs, strict=True)
-                    ]
-                )
-                low, high = paired_bootstrap(gaps)
-                verdict = "win" if low > 0 else "loss" if high < 0 else "tie"
-                cells.append(
-                    f"{gaps.mean():+.4f} [{low:+.4f}, {high:+.4f}] "
-                    f"({int((gaps > 0).sum())}/{len(gaps)}) {verdict}"
-                )
-            lines.append(f"| {name} | " + " | ".join(cells) + " |")
-        sections.append("\n".join(lines))
+            "else tie"
+        )
+        sections.append(f"### {task}\n\n{means}\n\n{note}\n\n{gaps}")
     return "\n\n".join(sections) + "\n"
-
-
-def paired_bootstrap(
-    differences: np.ndarray, resamples: int = 10_000, seed: int = 0
-) -> tuple[float, float]:
-    """95% percentile interval of the mean paired difference, resampling
-    seeds with replacement."""
-    differences = np.asarray(differences, "float64")
-    rng = np.random.default_rng(seed)
-    picks = rng.integers(0, len(differences), size=(resamples, len(differences)))
-    means = differences[picks].mean(axis=1)
-    return float(np.percentile(means, 2.5)), float(np.percentile(means, 97.5))
 
 
 def _run_cell(task: Task, config: RunConfig) -> dict:
@@ -269,23 +257,6 @@ def _run_cell(task: Task, config: RunConfig) -> dict:
 def _reference(task: Task, name: str) -> dict:
     features = task.pipeline.reference_features(task.train, task.validation, task.test)
     return reference_report(name, task.train, task.validation, task.test, features)
-
-
-def _metric(report: dict, key: str) -> float:
-    found = report["tuned"]
-    if "/" in key:
-        band, key = key.split("/")
-        found = found.get("bands", {}).get(band, {})
-    value = found.get(key)
-    return np.nan if value is None else float(value)
-
-
-def _mean_std(values: list[float]) -> str:
-    values = np.asarray(values, "float64")
-    if np.isnan(values).all():
-        return "n/a"
-    spread = values.std(ddof=1) if len(values) > 1 else 0.0
-    return f"{np.nanmean(values):.4f} ± {spread:.4f}"
 
 
 def _file_name(label: str) -> str:

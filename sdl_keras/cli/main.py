@@ -13,6 +13,8 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
+import tensorflow as tf
+
 from sdl_keras._files import staged_directory, write_json, write_text
 from sdl_keras.cli.config import build, read_options
 from sdl_keras.cli.grid import PROFILES, GridConfig, run_grid
@@ -25,6 +27,9 @@ CI_DEMO = {"limit": 1500, "pretrain_epochs": 1, "classifier_epochs": 2}
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
+    if args.verbose < 2:
+        # TensorFlow's Python-side log (retracing notices and the like).
+        tf.get_logger().setLevel("ERROR")
     _exit_cleanly_on_sigterm()
     warnings.showwarning = _show_warning
     try:
@@ -322,7 +327,7 @@ def _write_results(output: Path, reports: dict, notes: list[str]) -> None:
 
 def _table(reports: dict) -> str:
     from sdl_keras.cli.grid import BAND_METRICS, METRICS
-    from sdl_keras.two_stage import summary_table
+    from sdl_keras.reports import summary_table
 
     return summary_table(
         {name: [report] for name, report in reports.items()},
@@ -361,6 +366,14 @@ def _parser() -> argparse.ArgumentParser:
             formatter_class=_HelpFormatter,
         )
         sub.set_defaults(command=function, name=name)
+        sub.add_argument(
+            "--verbose",
+            type=int,
+            default=1,
+            choices=[0, 1, 2],
+            help="0 quiet, 1 progress bars, 2 one line per epoch and "
+            "TensorFlow's own log (start-up notices, retracing warnings)",
+        )
         return sub
 
     train = command(
@@ -404,9 +417,6 @@ def _parser() -> argparse.ArgumentParser:
     predict.add_argument(
         "--chunk-size", type=int, default=10_000, help="examples read at a time"
     )
-    predict.add_argument(
-        "--verbose", type=int, default=1, choices=[0, 1, 2], help="0: no progress bar"
-    )
 
     export = command(
         "export", export_command, "Export a trained run for TensorFlow Serving."
@@ -426,7 +436,12 @@ def _parser() -> argparse.ArgumentParser:
         help="cpu (default without --config), full or ci; a --config overrides it",
     )
     compare.add_argument("--seeds", type=int, nargs="+", help="paired seeds")
-    compare.add_argument("--output-dir", type=Path, default=Path("results/compare"))
+    compare.add_argument(
+        "--output-dir",
+        type=Path,
+        default=Path("results/compare"),
+        help="where the grid's cells, tables and plots go (a rerun resumes)",
+    )
 
     demo = command("demo", demo_command, "The offline HPO demo, start to finish.")
     demo.add_argument(
@@ -442,7 +457,7 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     def _get_help_string(self, action: argparse.Action) -> str:
         if "(default:" in (action.help or "") or action.default in (None, False):
             return action.help or ""
-        return super()._get_help_string(action)
+        return super()._get_help_string(action) or ""
 
 
 def _run_options(parser: argparse.ArgumentParser) -> None:
@@ -487,13 +502,6 @@ def _output_options(parser, default: Path | None = None) -> None:
     )
     parser.add_argument(
         "--overwrite", action="store_true", help="replace existing results"
-    )
-    parser.add_argument(
-        "--verbose",
-        type=int,
-        default=1,
-        choices=[0, 1, 2],
-        help="0 quiet, 1 progress bars, 2 also TensorFlow's own log",
     )
 
 

@@ -13,9 +13,9 @@ import numpy as np
 from keras import ops
 
 from sdl_keras import relations
+from sdl_keras.metrics import BANDS
 
 RELATIONS = ["R1 disjoint", "R2 equal", "R3 overlap", "R4 subset", "R5 superset"]
-BANDS = ("head", "medium", "tail")
 
 
 def training_curves(histories: dict[str, dict], path: Path) -> Path:
