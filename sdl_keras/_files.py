@@ -17,7 +17,7 @@ _STAGING = ".staging-"
 _RETIRED = ".retired-"
 
 
-def write_atomically(path: str | os.PathLike, write: Callable[[Path], None]) -> None:
+def write_atomically(path: str | os.PathLike, write: Callable[[Path], object]) -> None:
     """Calls `write(temporary_path)`, then moves the file to `path` in one
     step: readers see the old file or the whole new one, never a part.
 
@@ -107,8 +107,8 @@ def _signals_deferred() -> Iterator[None]:
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
-        for number in received:
-            signal.raise_signal(number)
+        for pending in received:
+            signal.raise_signal(pending)
 
 
 def _remove_abandoned_stagings(target: Path) -> None:

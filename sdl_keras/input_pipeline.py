@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import abc
 import json
-from collections.abc import Callable
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import keras
 import numpy as np
@@ -49,7 +48,7 @@ class InputPipeline(abc.ABC):
         (inputs `[B, V, ...]` with V views), `"train"` (shuffled) or
         `"evaluate"` (in order)."""
 
-    def run_arguments(self) -> dict[str, Callable]:
+    def run_arguments(self) -> dict[str, Any]:
         """What `sdl_keras.two_stage.train_two_stage` takes to build and feed
         the models."""
         return {"make_encoder": self.make_encoder, "make_dataset": self.make_dataset}

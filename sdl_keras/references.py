@@ -68,13 +68,15 @@ def fit_logistic_regression(
         constant in training gets zero weights and its (clipped) log-odds as
         bias.
     """
-    best = None
+    best: tuple | None = None
     for c in candidates:
         weights, bias = _per_label(x_train, y_train, c)
         scores = _sigmoid(x_validation @ weights + bias)
         quality = mean_average_precision(y_validation, scores)
         if best is None or quality > best[0]:
             best = (quality, weights, bias, c, scores)
+    if best is None:
+        raise ValueError("Give at least one regularisation strength in `candidates`.")
     return best[1:]
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from typing import Any
 
 import keras
 from keras import ops
@@ -66,9 +67,11 @@ class LabelSets:
         labels = ops.convert_to_tensor(y_true)
         rank = static_rank(labels, "y_true", (1, 2))
         self.batch_size = ops.shape(labels)[0]
-        self.class_ids = None
-        self.multi_hot = None
-        self.nonzero = None
+        # Exactly one form is set: ids `[N]`, or multi-hot `[N, L]` (with the
+        # (row, column) pairs of its ones where those are counted sparsely).
+        self.class_ids: Any = None
+        self.multi_hot: Any = None
+        self.nonzero: tuple[Any, Any] | None = None
         if rank == 1:
             # Ids stay in their own dtype: float32 would merge ids ≥ 2^24.
             self.valid = ops.all(labels >= 0)
@@ -198,6 +201,7 @@ class LabelPairs:
     def _sparse_shared(self, per_label: Callable | None) -> keras.KerasTensor:
         import tensorflow as tf
 
+        assert self.anchors.nonzero is not None and self.others.nonzero is not None
         rows, cols = self.anchors.nonzero
         other_rows, other_cols = self.others.nonzero
         # Membership of each label over the contrast samples, [L, M], scattered

@@ -17,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -27,6 +28,9 @@ from sdl_keras.input_pipeline import InputPipeline
 from sdl_keras.run_config import ConfigError, RunConfig, build
 from sdl_keras.tasks.files import file_fields, known_labels
 from sdl_keras.two_stage import Split
+
+if TYPE_CHECKING:
+    from sdl_keras.models import MultiLabelClassifier
 
 CONFIG_FILE = "config.json"
 CLASSIFIER_FILE = "classifier.keras"
@@ -68,7 +72,7 @@ class SavedRun:
 
     directory: Path
     config: RunConfig
-    classifier: object
+    classifier: MultiLabelClassifier
     vocabulary: LabelVocabulary
     label_names: list[str]
     pipeline: InputPipeline
@@ -171,13 +175,13 @@ def scores_rows(
     """One output row per example: the labels above their thresholds, the
     top-k (or every) score, optionally the embedding."""
     dataset = run.pipeline.inputs_dataset(examples.inputs)
-    features, probabilities = [], []
+    feature_batches, probability_batches = [], []
     for batch in dataset:
         found, scores = run.classifier.features_and_probabilities(batch)
-        features.append(np.asarray(found))
-        probabilities.append(np.asarray(scores))
-    scores = np.concatenate(probabilities)
-    features = np.concatenate(features)
+        feature_batches.append(np.asarray(found))
+        probability_batches.append(np.asarray(scores))
+    scores = np.concatenate(probability_batches)
+    features = np.concatenate(feature_batches)
     thresholds = np.asarray(run.classifier.thresholds)
     names = run.label_names
     rows = []

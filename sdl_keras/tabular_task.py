@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
@@ -95,7 +96,7 @@ class TabularTask(InputPipeline):
             mean=list(mean), variance=list(np.square(std)), invert=invert
         )
 
-    def run_arguments(self) -> dict:
+    def run_arguments(self) -> dict[str, Any]:
         # Views are drawn inside the model from in-memory vectors.
         return {
             "make_encoder": self.make_encoder,
@@ -123,10 +124,11 @@ class TabularTask(InputPipeline):
 
     @classmethod
     def from_state(cls, state: dict, directory: Path) -> TabularTask:
-        tuples = ("mean", "std", "feature_names")
-        return cls(
-            **{k: tuple(v) if k in tuples and v else v for k, v in state.items()}
-        )
+        options: dict[str, Any] = dict(state)
+        for key in ("mean", "std", "feature_names"):
+            if options[key]:
+                options[key] = tuple(options[key])
+        return cls(**options)
 
 
 def yeast_splits(num_validation: int = 300) -> tuple[Split, Split, Split]:

@@ -90,7 +90,7 @@ class TextTask(InputPipeline):
 
     def make_encoder(self) -> keras.Model:
         if self.encoder == "bow":
-            return bag_of_words_text_encoder(self.idf)
+            return bag_of_words_text_encoder(self._idf())
         size = text.vocabulary_size(self.tokenizer)
         if self.encoder == "cnn":
             return cnn_text_encoder(size, embedding_dim=64, filters=256, kernel_size=5)
@@ -102,9 +102,15 @@ class TextTask(InputPipeline):
         """The sublinear TF-IDF the `bow` encoder starts from."""
         if self.encoder != "bow":
             return None
+        idf = self._idf()
         return keras.Sequential(
-            [keras.Input((len(self.idf),)), TermWeighting(self.idf)], name="tf_idf"
+            [keras.Input((len(idf),)), TermWeighting(idf)], name="tf_idf"
         )
+
+    def _idf(self) -> np.ndarray:
+        if self.idf is None:
+            raise ValueError("A `bow` TextTask needs `idf` (see TextTask.build).")
+        return self.idf
 
     def serving_preprocessor(self) -> TextPreprocessor:
         """What `sdl_keras.export.export_for_serving` runs on raw strings

@@ -150,7 +150,18 @@ def test_contrastive_model_saves_and_loads(rng, tmp_path):
     assert isinstance(loaded.contrastive_loss, losses.SimilarityDissimilarityLoss)
     assert loaded.contrastive_loss.temperature == 0.2
     assert loaded.get_config()["queue_size"] == 96
-    loaded.fit(views, labels, batch_size=16, epochs=1, verbose=0)
+    # Training resumes where it stopped: optimizer state, key encoder and queue
+    # came back, so one more epoch moves both models the same way.
+    for copy in (model, loaded):
+        copy.fit(views, labels, batch_size=16, epochs=1, shuffle=False, verbose=0)
+    np.testing.assert_allclose(
+        loaded.predict(views[:, 0], verbose=0),
+        model.predict(views[:, 0], verbose=0),
+        atol=1e-5,
+    )
+    np.testing.assert_allclose(
+        loaded.queue_embeddings.numpy(), model.queue_embeddings.numpy(), atol=1e-5
+    )
 
 
 def test_encoder_given_as_a_layer_with_input_shape(rng):
@@ -158,9 +169,14 @@ def test_encoder_given_as_a_layer_with_input_shape(rng):
     model = ContrastiveModel(
         keras.layers.Dense(8), ProjectionHead(4, ()), input_shape=(NUM_FEATURES,)
     )
-    model.compile(optimizer="adam")
+    model.compile(optimizer=keras.optimizers.Adam(0.01))
     assert isinstance(model.contrastive_loss, losses.SimilarityDissimilarityLoss)
-    model.fit(views, labels, batch_size=16, epochs=1, verbose=0)
+    assert model.predict(views[:, 0], verbose=0).shape == (len(views), 4)
+    kernel = model.encoder.trainable_weights[0].numpy()
+    history = model.fit(views, labels, batch_size=16, epochs=10, verbose=0)
+    # The layer became the encoder that trains.
+    assert history.history["loss"][-1] < 0.95 * history.history["loss"][0]
+    assert not np.allclose(model.encoder.trainable_weights[0].numpy(), kernel)
 
 
 def test_mixed_bfloat16_trains_with_a_float32_projection(rng, restore_policy):

@@ -90,6 +90,13 @@ class Examples:
         return len(self.lines)
 
     @property
+    def labels(self) -> list[list[str]]:
+        """`label_sets`, required: a named error for a file without them."""
+        if self.label_sets is None:
+            raise ValueError(f"{self.path}: the file has no labels field.")
+        return self.label_sets
+
+    @property
     def unlabelled(self) -> int:
         return 0 if self.label_sets is None else sum(not s for s in self.label_sets)
 
@@ -289,7 +296,7 @@ class _Reader:
         return labels
 
     def examples(self) -> Examples:
-        inputs = self.inputs
+        inputs: list | np.ndarray = self.inputs
         if self.kind == "tabular":
             width = len(self.feature_names or ())
             inputs = np.asarray(inputs, "float32").reshape(len(self.lines), width)

@@ -118,8 +118,6 @@ def image_dataset(
             f"`labels` must be [N, L] with N = {len(images)} images; received "
             f"shape {labels.shape}."
         )
-    if num_views and augmentation is None:
-        raise ValueError("Views need an `augmentation` (see view_augmentation).")
     height, width = (int(side) for side in image_size)
     if isinstance(images, np.ndarray):
         if images.ndim != 4:
@@ -155,6 +153,8 @@ def image_dataset(
         dataset = dataset.shuffle(min(len(labels), 10_000), seed=seed)
     dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
     if num_views:
+        if augmentation is None:
+            raise ValueError("Views need an `augmentation` (see view_augmentation).")
         dataset = dataset.map(
             lambda batch, y: (
                 tf.stack(

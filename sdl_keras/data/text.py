@@ -152,7 +152,7 @@ def bag_of_words_dataset(
             seed=seed, rerandomize_each_iteration=True
         ).batch(2)
 
-        def views(counts, y, pair):
+        def drop_words(counts, y, pair):
             seed_pair = tf.cast(pair % (2**31 - 1), "int32")
             kept = [
                 tf.random.stateless_uniform(
@@ -164,7 +164,7 @@ def bag_of_words_dataset(
             return tf.stack([tf.where(k, counts, 0.0) for k in kept], axis=1), y
 
         dataset = tf.data.Dataset.zip(dataset, seeds).map(
-            lambda element, pair: views(*element, pair),
+            lambda element, pair: drop_words(element[0], element[1], pair),
             num_parallel_calls=tf.data.AUTOTUNE,
         )
     batches = -(-len(texts) // batch_size)
@@ -277,8 +277,6 @@ def text_dataset(
         )
     if max_length < 1 or batch_size < 1:
         raise ValueError("`max_length` and `batch_size` must be ≥ 1.")
-    if num_views and augmentation is None:
-        raise ValueError("Views need an `augmentation` (see TextAugmentation).")
     documents = tf.data.Dataset.from_tensor_slices(list(texts))
     tokens = (
         documents.batch(512)
@@ -298,6 +296,8 @@ def text_dataset(
             min(len(texts), 10_000), seed=seed, reshuffle_each_iteration=True
         )
     if num_views:
+        if augmentation is None:
+            raise ValueError("Views need an `augmentation` (see TextAugmentation).")
         seeds = tf.data.Dataset.random(
             seed=seed, rerandomize_each_iteration=True
         ).batch(2)

@@ -280,7 +280,7 @@ def _assemble(
     if kept_codes is not None:
         absent = sorted(kept_codes - set(vocabulary.codes))
         vocabulary = LabelVocabulary(
-            vocabulary.codes + absent, vocabulary.counts + [0] * len(absent)
+            vocabulary.codes + absent, [*(vocabulary.counts or ()), *[0] * len(absent)]
         )
     texts = {
         name: [" ".join(text for _, text in sorted(notes[hadm])) for hadm in ids]

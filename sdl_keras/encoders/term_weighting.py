@@ -30,7 +30,7 @@ class TermWeighting(keras.layers.Layer):
     [0.4472, 0.8944]
     """
 
-    def __init__(self, idf: Sequence[float], **kwargs) -> None:
+    def __init__(self, idf: Sequence[float] | np.ndarray, **kwargs) -> None:
         super().__init__(**kwargs)
         self.idf = [float(value) for value in idf]
         self.idf_weights = self.add_weight(
@@ -52,7 +52,7 @@ class TermWeighting(keras.layers.Layer):
 
 
 def inverse_document_frequency(
-    document_frequency: Sequence[float], num_documents: int
+    document_frequency: Sequence[float] | np.ndarray, num_documents: int
 ) -> np.ndarray:
     """Smoothed idf, `log((1 + N) / (1 + df)) + 1` (scikit-learn's)."""
     frequency = np.asarray(document_frequency, "float64")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import keras
+import numpy as np
 from keras import ops
 
 from sdl_keras.encoders.masked_pooling import MaskedPooling1D
@@ -16,7 +17,7 @@ def _token_ids(max_length: int | None) -> keras.KerasTensor:
 
 
 def bag_of_words_text_encoder(
-    idf: Sequence[float],
+    idf: Sequence[float] | np.ndarray,
     hidden_dim: int = 512,
     dropout: float = 0.5,
     input_dropout: float = 0.5,

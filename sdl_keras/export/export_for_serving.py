@@ -156,7 +156,7 @@ def non_core_ops(saved_model_dir: str | os.PathLike) -> list[str]:
     does not define: those stock TensorFlow Serving fails to load."""
     saved_model = saved_model_pb2.SavedModel()
     saved_model.ParseFromString((Path(saved_model_dir) / "saved_model.pb").read_bytes())
-    used = set()
+    used: set[str] = set()
     for graph in saved_model.meta_graphs:
         used.update(node.op for node in graph.graph_def.node)
         for function in graph.graph_def.library.function:

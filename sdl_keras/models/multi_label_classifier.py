@@ -104,7 +104,7 @@ class MultiLabelClassifier(keras.Model):
             trainable=False,
             name="thresholds",
         )
-        self.encoder_optimizer = None
+        self.encoder_optimizer: keras.optimizers.Optimizer | None = None
         self.linear_model = None
         self.linear_weight = 0.0
         if linear_model is not None:
@@ -144,10 +144,11 @@ class MultiLabelClassifier(keras.Model):
         super().compile(optimizer=optimizer, loss=loss, **kwargs)
         self.encoder_optimizer = None
         if self.mode == "fine_tune" and self.encoder_learning_rate_multiplier != 1.0:
-            self.encoder_optimizer = _scaled_copy(
+            encoder_optimizer = _scaled_copy(
                 self.optimizer, self.encoder_learning_rate_multiplier
             )
-            self.encoder_optimizer.build(self.encoder.trainable_variables)
+            encoder_optimizer.build(self.encoder.trainable_variables)
+            self.encoder_optimizer = encoder_optimizer
             self.optimizer.build(self._head_variables())
 
     def compile_from_config(self, config: dict) -> None:

@@ -39,7 +39,8 @@ def read_split_files(config: RunConfig, kind: str) -> tuple[list, list[str]]:
     without a file) and notes on what was read."""
     if not config.train_file:
         raise ConfigError(f"--task {config.task} needs --train-file.")
-    read, notes = [], []
+    read: list[Examples | None] = []
+    notes: list[str] = []
     names = None
     for part, path in (
         ("train", config.train_file),
@@ -78,11 +79,13 @@ def labelled_task(
     """Splits (holding parts out of train where no file gives them), the
     label vocabulary of the training labels, and the pipeline."""
     train = parts[0]
-    vocabulary = LabelVocabulary.from_label_sets(train.label_sets)
+    if train is None:
+        raise ConfigError("A training file is required.")
+    vocabulary = LabelVocabulary.from_label_sets(train.labels)
     if not len(vocabulary):
         raise ConfigError(f"{train.path}: no example has a label.")
     inputs = {"train": train.inputs}
-    labels = {"train": vocabulary.encode(train.label_sets)}
+    labels = {"train": vocabulary.encode(train.labels)}
     for part, examples in zip(("validation", "test"), parts[1:], strict=True):
         if examples is None:
             continue
@@ -124,11 +127,11 @@ def known_labels(
     """The multi-hot labels of `examples` in the training columns; labels
     never seen in training are counted, warned about, noted and left out."""
     unseen = sorted(
-        {label for labels in examples.label_sets for label in labels}
+        {label for labels in examples.labels for label in labels}
         - set(vocabulary.codes)
     )
     if unseen:
-        rows = sum(any(lab not in vocabulary for lab in s) for s in examples.label_sets)
+        rows = sum(any(lab not in vocabulary for lab in s) for s in examples.labels)
         message = (
             f"{examples.path}: {len(unseen)} labels never seen in training "
             f"(in {rows} {part} rows) are left out of the metrics: "
@@ -136,7 +139,7 @@ def known_labels(
         )
         warnings.warn(message, stacklevel=3)
         notes.append(message)
-    return vocabulary.encode(examples.label_sets, unknown="ignore")
+    return vocabulary.encode(examples.labels, unknown="ignore")
 
 
 def _file_task(kind: str, make_pipeline) -> TaskBuilder:
