@@ -27,6 +27,13 @@ def gradient(fn, x):
 
         value, grad = jax.value_and_grad(lambda v: fn(v))(x)
         return float(value), np.asarray(grad)
+    if backend == "torch":
+        import torch
+
+        variable = torch.tensor(x, requires_grad=True)
+        value = fn(variable)
+        value.backward()
+        return float(value.detach()), variable.grad.numpy()
     pytest.skip(f"no gradient helper for backend {backend}")
 
 
