@@ -54,6 +54,12 @@ def main() -> None:
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
     parser.add_argument("--output-dir", type=Path, default=Path("results/recipe"))
     parser.add_argument("--report", type=Path)
+    parser.add_argument(
+        "--seeds",
+        type=int,
+        nargs="+",
+        help="these seeds for every task (default: each task's)",
+    )
     args = parser.parse_args()
     lines = [
         "| task | row | " + " | ".join(METRICS) + " | blend share | minutes |",
@@ -61,6 +67,7 @@ def main() -> None:
     ]
     for name in args.tasks:
         options, seeds = TASKS[name]
+        seeds = args.seeds or seeds
         print(name, flush=True)
         found = {
             loss: [

@@ -87,7 +87,8 @@ def train_two_stage(
 
     Args:
         make_encoder: builds a fresh encoder (called after seeding).
-        train, validation: the data.
+        train: the training data.
+        validation: the data that choose the epoch and the thresholds.
         config: the run's options (`sdl_keras.run_config.RunConfig`); its
             task options are not read here.
         seed: fixes initial weights, shuffling and views; default
@@ -99,8 +100,8 @@ def train_two_stage(
             (inputs `[B, V, ...]` with the views), `"train"` and
             `"evaluate"` (single views; not shuffled for evaluate).
         verbose: Keras verbosity.
-        pretrain_callbacks, classifier_callbacks: added to each stage's `fit`
-            (e.g. TensorBoard).
+        pretrain_callbacks: added to pre-training's `fit` (e.g. TensorBoard).
+        classifier_callbacks: added to the classifier's `fit`.
     """
     seed = config.seed if seed is None else seed
     if config.pretrains and (make_augmentation is None) == (make_dataset is None):

@@ -1,5 +1,5 @@
 """Export for TensorFlow Serving: fresh-process reload, the signature layout
-the README documents, and the Serving request/response contract."""
+the serving page documents, and the Serving request/response contract."""
 
 import base64
 import json
@@ -179,8 +179,8 @@ def test_fresh_tensorflow_process_reproduces_the_model(export, tmp_path):
 
 
 def _documented_signatures(input_key: str, sizes: dict) -> set:
-    readme = (ROOT / "README.md").read_text()
-    table = readme.split("<!-- serving-signatures -->")[1].split("<!-- /serving")[0]
+    page = (ROOT / "docs" / "serving.md").read_text()
+    table = page.split("<!-- serving-signatures -->")[1].split("<!-- /serving")[0]
     rows = set()
     for line in table.strip().splitlines()[2:]:
         signature, kind, key, dtype, shape = (
@@ -214,7 +214,7 @@ def _cli_signatures(path: Path) -> set:
     return {row for row in rows if row[0] != "__saved_model_init_op"}
 
 
-def test_saved_model_cli_shows_the_signatures_the_readme_documents(export):
+def test_saved_model_cli_shows_the_signatures_the_serving_page_documents(export):
     model = export["model"]
     sizes = {"L": model.num_labels, "k": TOP_K, "D": model.encoder.output_shape[-1]}
     expected = _documented_signatures(export["key"], sizes)

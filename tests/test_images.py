@@ -119,15 +119,20 @@ def test_image_encoders_and_local_weights(tmp_path):
 
 @pytest.fixture
 def coco_dir(tmp_path):
+    return write_coco(tmp_path, "val")
+
+
+def write_coco(directory, split: str):
+    """Three real JPEGs and their annotations in COCO 2017's layout."""
     import tensorflow as tf
 
-    (tmp_path / "annotations").mkdir()
-    (tmp_path / "val2017").mkdir()
+    (directory / "annotations").mkdir(exist_ok=True)
+    (directory / f"{split}2017").mkdir()
     rng = np.random.default_rng(0)
     for image_id in (9, 25, 30):
         pixels = rng.integers(0, 256, size=(24, 32, 3), dtype="uint8")
         jpeg = tf.io.encode_jpeg(pixels).numpy()
-        (tmp_path / "val2017" / f"{image_id:012d}.jpg").write_bytes(jpeg)
+        (directory / f"{split}2017" / f"{image_id:012d}.jpg").write_bytes(jpeg)
     document = {
         "images": [
             {"id": 30, "file_name": "000000000030.jpg", "height": 24, "width": 32},
@@ -146,10 +151,10 @@ def coco_dir(tmp_path):
             {"id": 13, "name": "stop sign", "supercategory": "outdoor"},
         ],
     }
-    (tmp_path / "annotations" / "instances_val2017.json").write_text(
+    (directory / "annotations" / f"instances_{split}2017.json").write_text(
         json.dumps(document)
     )
-    return tmp_path
+    return directory
 
 
 def test_coco_from_annotation_files(coco_dir):

@@ -51,6 +51,11 @@ def note(row_id, subject, hadm, category, description, text):
 
 @pytest.fixture
 def mimic_iii(tmp_path):
+    return write_mimic_iii(tmp_path)
+
+
+def write_mimic_iii(directory):
+    """Four admissions of three patients in MIMIC-III's files and columns."""
     notes = [
         note(1, 10, 100, "Discharge summary", "Addendum", "Addendum: pt stable."),
         note(
@@ -67,7 +72,7 @@ def mimic_iii(tmp_path):
         note(6, 12, "", "Discharge summary", "Report", "no admission id"),
         note(7, 13, 103, "Discharge summary", "Report", "no codes here"),
     ]
-    write_csv(tmp_path / "NOTEEVENTS.csv.gz", NOTE_HEADER, notes, compress=True)
+    write_csv(directory / "NOTEEVENTS.csv.gz", NOTE_HEADER, notes, compress=True)
     diagnoses = [
         [1, 10, 100, 1, "4280"],
         [2, 10, 100, 2, "E8490"],
@@ -76,12 +81,12 @@ def mimic_iii(tmp_path):
         [5, 12, 102, 1, "4019"],
         [6, 12, 102, 2, ""],
     ]
-    write_csv(tmp_path / "DIAGNOSES_ICD.csv", CODE_HEADER, diagnoses)
+    write_csv(directory / "DIAGNOSES_ICD.csv", CODE_HEADER, diagnoses)
     procedures = [[1, 10, 100, 1, "3893"], [2, 11, 101, 1, "9604"]]
     write_csv(
-        tmp_path / "PROCEDURES_ICD.csv.gz", CODE_HEADER, procedures, compress=True
+        directory / "PROCEDURES_ICD.csv.gz", CODE_HEADER, procedures, compress=True
     )
-    return tmp_path
+    return directory
 
 
 def test_codes_get_their_dots():

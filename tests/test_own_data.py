@@ -209,52 +209,6 @@ def test_a_task_defined_outside_the_package_plugs_in(tmp_path):
     assert run.label_names[0] == "class 0" and run.pipeline.kind == "tabular"
 
 
-def _readme_blocks(section: str) -> dict[str, str]:
-    """The first code block of each language in a README section."""
-    import re
-    from pathlib import Path
-
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
-    text = readme.split(f"## {section}\n", 1)[1].split("\n## ", 1)[0]
-    blocks = {}
-    for language, body in re.findall(r"```(\w+)\n(.*?)```", text, re.S):
-        blocks.setdefault(language, body)
-    return blocks
-
-
-def test_the_readme_quick_start_runs_as_written(tmp_path):
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    blocks = _readme_blocks("Your own data")
-    layout = blocks["jsonl"]
-    for row in map(json.loads, layout.splitlines()):
-        assert set(row) == {"text", "labels"}
-    (tmp_path / "notes.jsonl").write_text(
-        layout + "".join(json.dumps(row) + "\n" for row in _hpo_rows(300))
-    )
-    _jsonl(
-        tmp_path / "new_notes.jsonl", [{"text": r["text"]} for r in _hpo_rows(20, 300)]
-    )
-    _jsonl(tmp_path / "labelled_notes.jsonl", _hpo_rows(40, 320))
-    env = {
-        **os.environ,
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        "TF_CPP_MIN_LOG_LEVEL": "3",
-    }
-    for command in blocks["bash"].strip().splitlines():
-        done = subprocess.run(
-            command.split("#")[0], shell=True, cwd=tmp_path, env=env,
-            capture_output=True, text=True, timeout=600,
-        )  # fmt: skip
-        assert done.returncode == 0, (command, done.stderr[-3000:])
-    assert len((tmp_path / "predictions.jsonl").read_text().splitlines()) == 20
-    assert (tmp_path / "runs/notes/export/1/saved_model.pb").is_file()
-    assert (tmp_path / "runs/notes/evaluation.json").is_file()
-
-
 def test_python_route_example(tmp_path):
     from tests.conftest import run_example
 

@@ -26,8 +26,9 @@ class TermWeighting(keras.layers.Layer):
     Examples:
 
     >>> layer = TermWeighting([1.0, 2.0])
-    >>> [round(float(v), 4) for v in layer(ops.convert_to_tensor([[1.0, 1.0]]))[0]]
-    [0.4472, 0.8944]
+    >>> weighted = layer(ops.convert_to_tensor([[1.0, 1.0]]))[0]
+    >>> tuple(round(float(v), 4) for v in weighted)
+    (0.4472, 0.8944)
     """
 
     def __init__(self, idf: Sequence[float] | np.ndarray, **kwargs) -> None:

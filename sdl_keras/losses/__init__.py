@@ -6,7 +6,11 @@ from sdl_keras.losses.jaccard_supcon_loss import JaccardSupConLoss
 from sdl_keras.losses.mulsupcon_loss import MulSupConLoss
 from sdl_keras.losses.similarity_dissimilarity_loss import SimilarityDissimilarityLoss
 from sdl_keras.losses.supcon_loss import SupConLoss
-from sdl_keras.losses.weighted_supcon import weighted_supcon_loss
+from sdl_keras.losses.weighted_supcon import (
+    masked_anchor_losses,
+    reduce_anchor_losses,
+    weighted_supcon_loss,
+)
 from sdl_keras.losses.weighted_supcon_loss import WeightedSupConLoss
 
 SDL = SimilarityDissimilarityLoss
@@ -31,5 +35,7 @@ __all__ = [
     "SimilarityDissimilarityLoss",
     "SupConLoss",
     "WeightedSupConLoss",
+    "masked_anchor_losses",
+    "reduce_anchor_losses",
     "weighted_supcon_loss",
 ]

@@ -30,8 +30,8 @@ class ProjectionHead(keras.layers.Layer):
 
     >>> head = ProjectionHead(output_dim=4, hidden_dims=(8,))
     >>> z = head(keras.random.normal((2, 6), seed=1))
-    >>> [round(float(v), 5) for v in keras.ops.norm(z, axis=-1)]
-    [1.0, 1.0]
+    >>> tuple(round(float(v), 5) for v in keras.ops.norm(z, axis=-1))
+    (1.0, 1.0)
     """
 
     def __init__(

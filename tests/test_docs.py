@@ -1,0 +1,279 @@
+"""Every code block and command of the README and the docs pages, run as
+written; what a test machine cannot have (your data, a GPU cluster, a
+running TensorFlow Serving) is filled in by `tests/docs_stand_ins.py`, and
+the few edits that make a command small enough to run here are listed in
+`EDITS`. Then the documentation site is built strictly.
+
+A block may be preceded by an HTML comment (invisible when rendered):
+`<!-- docs-test: stand-ins NAME ... -->` or `<!-- docs-test: skip REASON -->`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.metadata
+import itertools
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from packaging.requirements import Requirement
+
+from tests import docs_stand_ins
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+BIN = Path(sys.executable).parent
+
+# Exact text of a block → what runs instead: smaller schedules and data, a
+# fixture's directory for a download, the in-process server for a remote one.
+EDITS = {
+    "epochs=100": "epochs=1",
+    "epochs=200": "epochs=2",
+    '"/data/mimic-iii"': "MIMIC_DIR",
+    '"/data/coco"': "COCO_DIR",
+    'weights="resnet50_notop.h5"': "weights=None",
+    "prediction_service_pb2_grpc.PredictionServiceStub(": "LocalStub(",
+    'grpc.insecure_channel("localhost:8500")': '"exports/hpo"',
+    "--output-dir runs/hpo_sdl": "--output-dir runs/hpo_sdl --limit 400",
+    "compare --profile cpu": "compare --profile ci",
+    "default_recipe.py --report": "default_recipe.py --tasks yeast --seeds 0 --report",
+}
+SKIPS_ALLOWED = 2
+
+
+@dataclasses.dataclass(frozen=True)
+class Block:
+    path: Path
+    line: int
+    language: str
+    text: str
+    note: str
+
+    @property
+    def name(self) -> str:
+        return f"{self.path.relative_to(ROOT)}:{self.line}"
+
+    @property
+    def stand_ins(self) -> list[str]:
+        found = re.match(r"stand-ins (.*)", self.note)
+        return found.group(1).split() if found else []
+
+    @property
+    def skip_reason(self) -> str | None:
+        found = re.match(r"skip (.*)", self.note)
+        return found.group(1) if found else None
+
+    def edited(self) -> str:
+        text = self.text
+        for old, new in EDITS.items():
+            text = text.replace(old, new)
+        return text
+
+
+def blocks(path: Path) -> list[Block]:
+    """The fenced blocks of a Markdown file, with the docs-test note of the
+    HTML comment right above each."""
+    found = []
+    lines = path.read_text("utf-8").split("\n")
+    index = 0
+    while index < len(lines):
+        fence = re.match(r"^```(\w*)\s*$", lines[index])
+        if not fence:
+            index += 1
+            continue
+        end = lines.index("```", index + 1)
+        above = lines[index - 1] if index else ""
+        note = re.match(r"<!-- docs-test: (.*) -->", above)
+        found.append(
+            Block(
+                path,
+                index + 1,
+                fence.group(1),
+                "\n".join(lines[index + 1 : end]) + "\n",
+                note.group(1) if note else "",
+            )
+        )
+        index = end + 1
+    return found
+
+
+ALL_BLOCKS = [block for path in DOCUMENTS for block in blocks(path)]
+
+
+def test_every_block_is_run_or_says_why_not():
+    languages = {block.language for block in ALL_BLOCKS}
+    assert languages <= {"python", "bash", "json", "jsonl"}, languages
+    skipped = [block for block in ALL_BLOCKS if block.skip_reason is not None]
+    assert len(skipped) <= SKIPS_ALLOWED, [block.name for block in skipped]
+    assert all(len(block.skip_reason.split()) >= 4 for block in skipped)
+    for block in ALL_BLOCKS:
+        for name in block.stand_ins:
+            assert callable(getattr(docs_stand_ins, name, None)), block.name
+    # Every edit still matches something, so none outlives its block.
+    text = "".join(block.text for block in ALL_BLOCKS)
+    assert [old for old in EDITS if old not in text] == []
+
+
+@pytest.fixture(scope="module")
+def workspaces(tmp_path_factory):
+    """One working directory per document: its blocks run in order there,
+    so a command sees the files the previous one wrote."""
+    found = {path: tmp_path_factory.mktemp(path.stem) for path in DOCUMENTS}
+    for directory in found.values():
+        # Commands name the repository's scripts as a checkout has them.
+        for scripts in ("examples", "benchmarks"):
+            (directory / scripts).symlink_to(ROOT / scripts)
+    return found
+
+
+@pytest.mark.parametrize("block", ALL_BLOCKS, ids=lambda block: block.name)
+def test_block(block: Block, workspaces):
+    if block.skip_reason is not None:
+        pytest.skip(block.skip_reason)
+    directory = workspaces[block.path]
+    if block.language == "python":
+        _run_python(block, directory)
+    elif block.language == "bash":
+        for name in block.stand_ins:
+            getattr(docs_stand_ins, name)(directory)
+        for command in _commands(block.edited()):
+            _run_command(command, directory, block)
+    elif block.language == "jsonl":
+        for line in block.text.splitlines():
+            json.loads(line)
+    else:
+        json.loads(block.text)
+
+
+def _run_python(block: Block, directory: Path) -> None:
+    prelude = [
+        "from pathlib import Path",
+        *(
+            f"from tests.docs_stand_ins import {name}\n"
+            f"globals().update({name}(Path.cwd()))"
+            for name in block.stand_ins
+        ),
+    ]
+    script = directory / f"block_{block.line}.py"
+    script.write_text("\n".join(prelude) + "\n" + block.edited(), "utf-8")
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=directory,
+        env=_environment(),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert done.returncode == 0, (
+        f"{block.name}\n{done.stdout[-2000:]}{done.stderr[-4000:]}"
+    )
+
+
+def _commands(text: str) -> list[str]:
+    """Command lines, continuations joined, comments dropped."""
+    joined = text.replace("\\\n", " ")
+    commands = []
+    for line in joined.splitlines():
+        command = line.split(" #")[0].strip()
+        if command and not command.startswith("#"):
+            commands.append(command)
+    return commands
+
+
+def _run_command(command: str, directory: Path, block: Block) -> None:
+    words = shlex.split(command)
+    if words[0] == "make":
+        # The Makefile's targets are CI itself; here: that they exist and
+        # what they would run.
+        words, directory = ["make", "-n", *words[1:]], ROOT
+    if words[:2] == ["pip", "install"]:
+        _check_installed(words[2:], block)
+        return
+    program = shutil.which(words[0], path=f"{BIN}{os.pathsep}{os.environ['PATH']}")
+    assert program, f"{block.name}: {words[0]} is not installed"
+    done = subprocess.run(
+        [program, *words[1:]],
+        cwd=directory,
+        env=_environment(),
+        capture_output=True,
+        text=True,
+        timeout=1200,
+    )
+    assert done.returncode == 0, f"{block.name}: {command}\n{done.stderr[-4000:]}"
+    for flag, value in itertools.pairwise(words):
+        if flag in ("--output", "--output-dir", "--report"):
+            assert (directory / value).exists(), (
+                f"{block.name}: {command} wrote no {value}"
+            )
+
+
+def _check_installed(arguments: list[str], block: Block) -> None:
+    """What `pip install ARGUMENTS` installs is installed here, in versions
+    its requirements allow (this environment was made by the same extras)."""
+    for argument in arguments:
+        if argument.startswith("-"):
+            continue
+        # A checkout installs itself as `.[extras]`.
+        requirement = Requirement(re.sub(r"^\.(?=\[|$)", "sdl-keras", argument))
+        distribution = importlib.metadata.distribution(requirement.name)
+        wanted = [Requirement(text) for text in distribution.requires or []]
+        for extra in requirement.extras:
+            assert extra in distribution.metadata.get_all("Provides-Extra"), extra
+            for dependency in wanted:
+                if dependency.marker and dependency.marker.evaluate({"extra": extra}):
+                    version = importlib.metadata.version(dependency.name)
+                    assert dependency.specifier.contains(version, prereleases=True), (
+                        f"{block.name}: {dependency} but {version} installed"
+                    )
+
+
+def _environment() -> dict:
+    return {
+        **os.environ,
+        "PATH": f"{BIN}{os.pathsep}{os.environ['PATH']}",
+        "PYTHONPATH": str(ROOT),
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+    }
+
+
+def test_public_api_is_documented():
+    """Every name the API page and the packages' `__all__` show has a
+    docstring: mkdocstrings renders an empty entry silently."""
+    import importlib
+
+    page = (ROOT / "docs" / "api.md").read_text("utf-8")
+    shown = re.findall(r"^::: ([\w.]+)", page, re.MULTILINE)
+    for target in shown:
+        module_name, _, attribute = target.rpartition(".")
+        try:
+            objects = [importlib.import_module(target)]
+        except ModuleNotFoundError:
+            objects = [getattr(importlib.import_module(module_name), attribute)]
+        for found in objects:
+            assert (found.__doc__ or "").strip(), target
+    for package in ("losses", "models", "metrics", "encoders", "export", "tasks"):
+        module = importlib.import_module(f"sdl_keras.{package}")
+        for name in module.__all__:
+            value = getattr(module, name)
+            if callable(value):
+                assert (value.__doc__ or "").strip(), f"sdl_keras.{package}.{name}"
+
+
+def test_documentation_site_builds_strictly(tmp_path):
+    done = subprocess.run(
+        [str(BIN / "mkdocs"), "build", "--strict", "--site-dir", str(tmp_path)],
+        cwd=ROOT,
+        env={**_environment(), "NO_MKDOCS_2_WARNING": "1"},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    assert (tmp_path / "api" / "index.html").is_file()
