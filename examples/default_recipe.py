@@ -1,17 +1,30 @@
-"""The default recipe of `sdl-keras train` against logistic regression.
-
-Every offline task is trained as a user would train it — `sdl-keras train
---task TASK` with nothing else set — with SDL pre-training and with its
-BCE-only twin (`--loss none`, same seeds), beside binary-relevance logistic
-regression on TF-IDF (or the features) with C tuned on validation data.
-Runs go under `--output-dir` (a finished run is read back, so an interrupted
-measurement resumes); the table, with SDL − BCE-only differences paired by
-seed and their bootstrap intervals, goes to stdout and `--report`.
-
-    python examples/default_recipe.py --report docs/default_recipe.md
+"""
+Title: The default recipe against logistic regression, on every offline task
+Author: the sdl_keras authors
+Date created: 2026/11/28
+Last modified: 2026/11/29
+Description: Train each offline task as `sdl-keras train` does with default options, with SDL and BCE only, beside a tuned logistic regression.
+Accelerator: None
 """
 
-from __future__ import annotations
+"""
+## Introduction
+
+A default is only good if it holds on data it was not tuned on. Every offline
+task is trained here as a user would train it, `sdl-keras train --task TASK`
+with nothing else set, with SDL pre-training and with its BCE-only twin
+(`--loss none`, same seeds), beside binary-relevance logistic regression on
+TF-IDF (or the features) with C tuned on validation data. Runs go under
+`--output-dir`; a finished run is read back, so an interrupted measurement
+resumes. The table, with SDL − BCE-only differences paired by seed and their
+bootstrap intervals, goes to stdout and `--report`.
+
+    python examples/default_recipe.py --report results/recipe/table.md
+"""
+
+"""
+## Setup
+"""
 
 import argparse
 import json
@@ -23,6 +36,10 @@ import numpy as np
 from sdl_keras.cli.main import train_run
 from sdl_keras.reports import mean_std, paired_difference
 from sdl_keras.run_config import RunConfig
+
+"""
+## The tasks and one run
+"""
 
 # task → (options, seeds)
 TASKS = {
@@ -49,64 +66,68 @@ def run(options: dict, loss: str, seed: int, directory: Path) -> dict:
     return json.loads(metrics.read_text())
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
-    parser.add_argument("--output-dir", type=Path, default=Path("results/recipe"))
-    parser.add_argument("--report", type=Path)
-    parser.add_argument(
-        "--seeds",
-        type=int,
-        nargs="+",
-        help="these seeds for every task (default: each task's)",
-    )
-    args = parser.parse_args()
-    lines = [
-        "| task | row | " + " | ".join(METRICS) + " | blend share | minutes |",
-        "|---" * (len(METRICS) + 4) + "|",
-    ]
-    for name in args.tasks:
-        options, seeds = TASKS[name]
-        seeds = args.seeds or seeds
-        print(name, flush=True)
-        found = {
-            loss: [
-                run(options, loss, seed, args.output_dir / name / f"{loss}_seed{seed}")
-                for seed in seeds
-            ]
-            for loss in ("sdl", "none")
-        }
-        rows = {
-            "SDL + classifier (default)": [m["sdl"] for m in found["sdl"]],
-            "BCE only (`--loss none`)": [m["none"] for m in found["none"]],
-            "logistic regression": [found["sdl"][0][REFERENCE]],
-        }
-        for row, reports in rows.items():
-            cells = [mean_std([r["tuned"][k] for r in reports]) for k in METRICS]
-            shares = [r.get("linear_blend", {}).get("linear_weight") for r in reports]
-            share = "" if shares[0] is None else ", ".join(f"{s:g}" for s in shares)
-            seconds = [r.get("seconds") for r in reports]
-            minutes = "" if seconds[0] is None else f"{np.mean(seconds) / 60:.1f}"
-            lines.append(
-                f"| {name} | {row} | " + " | ".join(cells) + f" | {share} | {minutes} |"
-            )
-        differences = [
-            paired_difference(
-                [
-                    s["sdl"]["tuned"][key] - n["none"]["tuned"][key]
-                    for s, n in zip(found["sdl"], found["none"], strict=True)
-                ]
-            )
-            for key in METRICS
+"""
+## Options
+"""
+
+parser = argparse.ArgumentParser(
+    description="The default recipe against logistic regression."
+)
+parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=list(TASKS))
+parser.add_argument("--output-dir", type=Path, default=Path("results/recipe"))
+parser.add_argument("--report", type=Path)
+parser.add_argument(
+    "--seeds",
+    type=int,
+    nargs="+",
+    help="these seeds for every task (default: each task's)",
+)
+args = parser.parse_args()
+
+"""
+## Every task: SDL, BCE only, logistic regression
+"""
+
+lines = [
+    "| task | row | " + " | ".join(METRICS) + " | blend share | minutes |",
+    "|---" * (len(METRICS) + 4) + "|",
+]
+for name in args.tasks:
+    options, seeds = TASKS[name]
+    seeds = args.seeds or seeds
+    print(name, flush=True)
+    found = {
+        loss: [
+            run(options, loss, seed, args.output_dir / name / f"{loss}_seed{seed}")
+            for seed in seeds
         ]
+        for loss in ("sdl", "none")
+    }
+    rows = {
+        "SDL + classifier (default)": [m["sdl"] for m in found["sdl"]],
+        "BCE only (`--loss none`)": [m["none"] for m in found["none"]],
+        "logistic regression": [found["sdl"][0][REFERENCE]],
+    }
+    for row, reports in rows.items():
+        cells = [mean_std([r["tuned"][k] for r in reports]) for k in METRICS]
+        shares = [r.get("linear_blend", {}).get("linear_weight") for r in reports]
+        share = "" if shares[0] is None else ", ".join(f"{s:g}" for s in shares)
+        seconds = [r.get("seconds") for r in reports]
+        minutes = "" if seconds[0] is None else f"{np.mean(seconds) / 60:.1f}"
         lines.append(
-            f"| {name} | SDL − BCE only | " + " | ".join(differences) + " | | |"
+            f"| {name} | {row} | " + " | ".join(cells) + f" | {share} | {minutes} |"
         )
-    table = "\n".join(lines)
-    print(table)
-    if args.report:
-        args.report.write_text(table + "\n")
-
-
-if __name__ == "__main__":
-    main()
+    differences = [
+        paired_difference(
+            [
+                s["sdl"]["tuned"][key] - n["none"]["tuned"][key]
+                for s, n in zip(found["sdl"], found["none"], strict=True)
+            ]
+        )
+        for key in METRICS
+    ]
+    lines.append(f"| {name} | SDL − BCE only | " + " | ".join(differences) + " | | |")
+table = "\n".join(lines)
+print(table)
+if args.report:
+    args.report.write_text(table + "\n")

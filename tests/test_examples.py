@@ -1,0 +1,81 @@
+"""The examples: each in keras.io's example form, each run offline in a
+child process as a reader runs it (with small schedules)."""
+
+import ast
+import re
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_example
+
+EXAMPLES = sorted(
+    path
+    for path in (Path(__file__).resolve().parents[1] / "examples").glob("*.py")
+    if not path.name.startswith("_")
+)
+HEADER = ["Title", "Author", "Date created", "Last modified", "Description"]
+
+
+@pytest.mark.parametrize("path", EXAMPLES, ids=lambda path: path.stem)
+def test_keras_io_example_form(path):
+    tree = ast.parse(path.read_text("utf-8"))
+    strings = [
+        node.value.value
+        for node in tree.body
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+    ]
+    fields = re.findall(r"^([A-Z][a-z ]+): (.+)$", strings[0], re.MULTILINE)
+    assert [name for name, _ in fields][:5] == HEADER, fields
+    for name, value in fields:
+        if name.startswith("Date") or name == "Last modified":
+            assert re.fullmatch(r"\d{4}/\d{2}/\d{2}", value), (name, value)
+    sections = [text.strip().split("\n")[0] for text in strings[1:]]
+    assert sections[:2] == ["## Introduction", "## Setup"], sections
+    assert all(section.startswith("## ") for section in sections)
+    assert len(sections) >= 4  # prose between the steps, not one block on top
+    # A tutorial reads top to bottom: no main() to hide the steps in.
+    assert not any(
+        isinstance(node, ast.FunctionDef) and node.name == "main" for node in tree.body
+    )
+
+
+def test_quickstart_example():
+    done = run_example("quickstart", "--epochs", "2")
+    assert "| SDL embedding (k-NN) |" in done.stdout
+
+
+def test_tabular_example(tmp_path):
+    output = tmp_path / "yeast.json"
+    done = run_example(
+        "yeast", "--seeds", "0", "--losses", "none", "sdl", "--pretrain-epochs", "1",
+        "--classifier-epochs", "2", "--output", str(output),
+    )  # fmt: skip
+    assert "| SDL |" in done.stdout.replace("sdl", "SDL") and output.is_file()
+    assert "minus BCE only" in done.stdout
+
+
+def test_images_example(tmp_path):
+    done = run_example(
+        "train_scenes", "--source", "digits", "--num-train", "200", "--num-test", "60",
+        "--canvas", "32", "--losses", "sdl", "--seeds", "0", "--pretrain-epochs", "1",
+        "--classifier-epochs", "1", "--output", str(tmp_path / "scenes.json"),
+    )  # fmt: skip
+    assert "| sdl |" in done.stdout and (tmp_path / "scenes.json").is_file()
+
+
+def test_hpo_example(tmp_path):
+    done = run_example(
+        "train_hpo", "--level", "1", "--limit", "300", "--losses", "sdl", "--seeds",
+        "0", "--pretrain-epochs", "1", "--classifier-epochs", "1", "--max-length", "32",
+    )  # fmt: skip
+    assert "| sdl |" in done.stdout
+
+
+def test_serving_example(tmp_path):
+    done = run_example(
+        "serving", "--documents", "300", "--epochs", "1",
+        "--export-dir", str(tmp_path / "exports"),
+    )  # fmt: skip
+    assert "largest difference to Keras" in done.stdout
+    assert (tmp_path / "exports" / "1" / "saved_model.pb").is_file()
