@@ -5,12 +5,13 @@
 
 JPEG files on disk (RGB composites of MNIST digits, 96×96), read, decoded and
 resized to 64×64 on every epoch (no cache: the hardest case), two views each
-from `view_augmentation` (zoom-crop, shift, flip, colour jitter, grayscale),
+from `ViewAugmentation` (zoom-crop, shift, flip, colour jitter, grayscale),
 a small CNN in ContrastiveModel with SDL. Each round runs one epoch of
 `train_on_batch` fed by the real `image_dataset`, then the same steps on
 batches already decoded, augmented and held in memory. Reported: median step
 times, their ratio (goal ≤ 1.05), the pipeline's throughput in images per
-second, uncached and cached, and what each augmentation layer costs.
+second, uncached and cached, and what one view costs: Keras's preprocessing
+layers one by one and in sequence, against the fused `ViewAugmentation`.
 """
 
 from __future__ import annotations
@@ -28,24 +29,55 @@ import keras
 import tensorflow as tf
 from _feeding import report, throughput, time_feeding
 
-from sdl_keras.data import images
+from sdl_keras.data import ViewAugmentation, images
 from sdl_keras.datasets import scenes
 from sdl_keras.encoders import small_cnn_image_encoder
 from sdl_keras.losses import SimilarityDissimilarityLoss
 from sdl_keras.models import ContrastiveModel, ProjectionHead
 
 
+def keras_layers(channels: int = 3) -> list[keras.layers.Layer]:
+    """The same views from Keras's preprocessing layers, one after another:
+    what `ViewAugmentation` fuses."""
+    return [
+        keras.layers.RandomZoom((-0.4, 0.0), fill_mode="reflect", seed=0),
+        keras.layers.RandomTranslation(0.1, 0.1, fill_mode="reflect", seed=0),
+        keras.layers.RandomFlip("horizontal", seed=0),
+        keras.layers.RandomColorJitter(
+            value_range=(0, 255),
+            brightness_factor=0.4,
+            contrast_factor=0.4,
+            saturation_factor=(0.3, 0.7),
+            hue_factor=0.1,
+            seed=0,
+        ),
+        keras.layers.RandomGrayscale(0.2, seed=0),
+    ]
+
+
 def layer_costs(batch: int, repeats: int = 10) -> dict[str, float]:
-    """Seconds each layer of `view_augmentation` takes for one view of a
-    batch of 64×64 RGB images (where the pipeline's CPU time goes)."""
+    """Seconds one view of a batch of 64×64 RGB images takes: each Keras
+    layer, the Keras layers in sequence, and the fused layer whole and in
+    its two parts (each under `tf.function`, as in a tf.data map)."""
     pixels = tf.random.uniform((batch, 64, 64, 3), 0, 255, seed=0)
+    layers = keras_layers()
+    candidates = {layer.__class__.__name__: layer for layer in layers}
+    candidates["Keras layers in sequence"] = keras.Sequential(layers)
+    candidates["ViewAugmentation geometry"] = ViewAugmentation(
+        3, colour=0.0, grayscale_rate=0.0, seed=0
+    )
+    candidates["ViewAugmentation colour"] = ViewAugmentation(
+        3, crop_zoom=0.0, shift=0.0, flip=False, seed=0
+    )
+    candidates["ViewAugmentation"] = ViewAugmentation(3, seed=0)
     costs = {}
-    for layer in images.view_augmentation(3, seed=0).layers:
-        layer(pixels, training=True)
+    for name, layer in candidates.items():
+        view = tf.function(lambda x, layer=layer: layer(x, training=True))
+        view(pixels)
         start = time.perf_counter()
         for _ in range(repeats):
-            layer(pixels, training=True)
-        costs[layer.__class__.__name__] = (time.perf_counter() - start) / repeats
+            view(pixels)
+        costs[name] = (time.perf_counter() - start) / repeats
     return costs
 
 
@@ -73,7 +105,7 @@ def main() -> None:
                 (64, 64),
                 batch,
                 num_views=2,
-                augmentation=images.view_augmentation(3, seed=0),
+                augmentation=ViewAugmentation(3, seed=0),
                 shuffle=True,
                 cache=cache,
             )
@@ -98,10 +130,12 @@ def main() -> None:
         images_per_second={"uncached": uncached, "cached": cached},
         augmentation_seconds_per_view=costs,
     )
-    print(
-        f"one view of a batch of {batch}: "
-        + ", ".join(f"{name} {1e3 * cost:.1f} ms" for name, cost in costs.items())
-    )
+    print(f"\none view of a batch of {batch} (64×64 RGB), ms:")
+    print("| view maker | ms |\n|---|---|")
+    for name, cost in costs.items():
+        print(f"| {name} | {1e3 * cost:.1f} |")
+    fused = costs["Keras layers in sequence"] / costs["ViewAugmentation"]
+    print(f"Keras layers in sequence / ViewAugmentation: {fused:.1f}×")
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from sdl_keras.data import images
+from sdl_keras.data.view_augmentation import ViewAugmentation
 from sdl_keras.encoders import application_image_encoder, small_cnn_image_encoder
 from sdl_keras.export import ImagePreprocessor
 from sdl_keras.input_pipeline import InputPipeline
@@ -59,7 +60,7 @@ class ImageTask(InputPipeline):
         return ImagePreprocessor(self.image_size, self.channels)
 
     def make_dataset(self, split, purpose: str, seed: int) -> tf.data.Dataset:
-        augmentation = images.view_augmentation(
+        augmentation = ViewAugmentation(
             self.channels, flip=self.flip, colour=self.colour, seed=seed
         )
         return images.image_dataset(

@@ -2,9 +2,11 @@
 
 import json
 
+import keras
 import numpy as np
 import pytest
 
+from sdl_keras.data import ViewAugmentation
 from tests.conftest import run_example
 
 pytestmark = pytest.mark.tensorflow_only
@@ -83,7 +85,7 @@ def test_views_differ_and_change_every_epoch():
     rng = np.random.default_rng(0)
     pixels = rng.integers(0, 256, size=(8, 32, 32, 3), dtype="uint8")
     labels = np.ones((8, 2), "float32")
-    augmentation = images.view_augmentation(channels=3, seed=3)
+    augmentation = ViewAugmentation(channels=3, seed=3)
     dataset = images.image_dataset(pixels, labels, (32, 32), 8, 2, augmentation)
     first = next(iter(dataset))[0].numpy()
     second = next(iter(dataset))[0].numpy()
@@ -91,13 +93,129 @@ def test_views_differ_and_change_every_epoch():
     assert not np.allclose(first[:, 0], first[:, 1])
     assert not np.allclose(first, second)
     assert first.min() >= 0.0 and first.max() <= 255.0 + 1e-3
-    gray = images.view_augmentation(channels=1, flip=False, seed=3)
+    gray = ViewAugmentation(channels=1, flip=False, seed=3)
     assert gray(np.zeros((2, 16, 16, 1), "float32"), training=True).shape == (
         2,
         16,
         16,
         1,
     )
+
+
+def _smooth_images(count: int, size: int = 32) -> np.ndarray:
+    """Blobs and gradients: bilinear resampling barely changes them, so one
+    resampling and three compare by their geometry."""
+    y, x = np.mgrid[0:size, 0:size] / (size - 1)
+    rng = np.random.default_rng(0)
+    found = []
+    for _ in range(count):
+        cx, cy, width = rng.uniform(0.2, 0.8, 3)
+        blob = np.exp(-((x - cx) ** 2 + (y - cy) ** 2) / (0.1 * width))
+        found.append(np.stack([blob, x * (1 - y), 0.5 * y + 0.3 * blob], -1))
+    return (255 * np.asarray(found) / np.max(found)).astype("float32")
+
+
+@pytest.mark.parametrize("flipped", [False, True])
+def test_fused_view_geometry_matches_the_keras_layers_in_sequence(flipped):
+    from keras import ops
+
+    from sdl_keras.data.view_augmentation import view_transforms
+
+    pixels = _smooth_images(3)
+    size = pixels.shape[1]
+    zooms = np.array([0.6, 0.8, 1.0], "float32")
+    shifts = np.array([[3.0, -2.0], [-4.0, 1.0], [0.0, 3.0]], "float32")
+    fused = ops.image.affine_transform(
+        pixels,
+        view_transforms(
+            zooms, shifts[:, 0], shifts[:, 1], np.full(3, flipped), size, size
+        ),
+        fill_mode="reflect",
+    )
+    for index, (zoom, (dx, dy)) in enumerate(zip(zooms, shifts, strict=True)):
+        # The layers Keras users know, each fixed to one draw.
+        sequential = keras.layers.RandomZoom(
+            (zoom - 1.0, zoom - 1.0), fill_mode="reflect"
+        )(pixels[index : index + 1])
+        sequential = keras.layers.RandomTranslation(
+            (dy / size, dy / size), (dx / size, dx / size), fill_mode="reflect"
+        )(sequential)
+        sequential = np.asarray(sequential)[0]
+        if flipped:
+            sequential = sequential[:, ::-1]
+        # Where the shift brings in no reflected border, the views agree up
+        # to one resampling against two.
+        rows = slice(max(int(np.ceil(dy)), 0), size + min(int(np.floor(dy)), 0))
+        columns = slice(max(int(np.ceil(dx)), 0), size + min(int(np.floor(dx)), 0))
+        if flipped:
+            columns = slice(size - columns.stop, size - columns.start)
+        difference = np.abs(np.asarray(fused)[index] - sequential)[rows, columns]
+        assert difference.mean() < 1.0 and difference.max() < 8.0, index
+
+
+def _agreement(change, reference) -> float:
+    """Correlation of two changes to the same pixels."""
+    return float(np.corrcoef(change.ravel(), reference.ravel())[0, 1])
+
+
+def test_fused_colour_is_the_jitter_written_out_and_close_to_hsv():
+    """Brightness, contrast, saturation and hue each fixed to one value: the
+    one-matrix colour transform against the steps written out in NumPy, and
+    its saturation and hue against TensorFlow's HSV adjustments (which they
+    approximate: same direction, not the same values)."""
+    import tensorflow as tf
+    from keras import ops
+
+    pixels = _smooth_images(2)
+    brightness, contrast, saturation, hue = 20.0, 1.2, 0.6, 0.05
+
+    def fused(*draws):
+        layer = ViewAugmentation(3, crop_zoom=0.0, shift=0.0, flip=False, seed=0)
+        values = iter(draws)
+        layer._uniform = lambda batch, low, high: ops.full((batch,), next(values))
+        return np.asarray(layer(pixels))
+
+    mean = pixels.mean(axis=(1, 2), keepdims=True)
+    jittered = contrast * (pixels - mean) + mean + brightness
+    luma = jittered @ np.array([0.2989, 0.5870, 0.1140], "float32")
+    scale = saturation / (1 - saturation)  # Keras's saturation factor
+    expected = luma[..., None] + scale * (jittered - luma[..., None])
+    np.testing.assert_allclose(
+        fused(brightness / 255, contrast, saturation, 0.0, 1.0),
+        np.clip(expected, 0, 255),
+        atol=1e-2,
+    )
+    # Saturation and hue as linear maps of RGB stay close to the HSV ones.
+    plain = np.clip(jittered, 0, 255)
+    hsv = tf.image.adjust_saturation(plain / 255, scale).numpy() * 255
+    linear = fused(brightness / 255, contrast, saturation, 0.0, 1.0)
+    hsv = np.clip(hsv, 0, 255)
+    # The blend with the luma (torchvision's saturation) moves the pixels the
+    # way HSV's saturation does, further where HSV caps saturation at 1.
+    assert _agreement(linear - plain, hsv - plain) > 0.5
+    rotated = fused(brightness / 255, contrast, 0.5, hue, 1.0)
+    hsv = tf.image.adjust_hue(plain / 255, hue).numpy() * 255
+    assert _agreement(rotated - plain, hsv - plain) > 0.75
+    assert np.abs(rotated - plain).mean() > 2.0  # the hue did move
+    gray = fused(brightness / 255, contrast, 0.5, 0.0, 0.0)  # a grayscale draw
+    np.testing.assert_allclose(gray[..., 0], gray[..., 2], atol=1e-3)
+
+
+def test_view_layer_seeding_training_and_serialization():
+    pixels = _smooth_images(4)
+    first = np.asarray(ViewAugmentation(3, seed=7)(pixels))
+    again = np.asarray(ViewAugmentation(3, seed=7)(pixels))
+    np.testing.assert_array_equal(first, again)  # same seed, same views
+    layer = ViewAugmentation(3, seed=7)
+    assert not np.allclose(np.asarray(layer(pixels)), np.asarray(layer(pixels)))
+    np.testing.assert_array_equal(layer(pixels, training=False), pixels)
+    assert np.asarray(layer(pixels[0])).shape == pixels[0].shape
+    copy = ViewAugmentation.from_config(layer.get_config())
+    assert copy.get_config() == layer.get_config()
+    with pytest.raises(ValueError, match="crop_zoom"):
+        ViewAugmentation(crop_zoom=1.5)
+    with pytest.raises(ValueError, match="channels"):
+        ViewAugmentation(channels=2)
 
 
 def test_image_encoders_and_local_weights(tmp_path):
@@ -241,7 +359,7 @@ def test_brief_scene_training_beats_chance():
     )
 
     def make_dataset(split, purpose, seed):
-        augmentation = images.view_augmentation(1, flip=False, colour=0.2, seed=seed)
+        augmentation = ViewAugmentation(1, flip=False, colour=0.2, seed=seed)
         return images.image_dataset(
             split.x,
             split.y,

@@ -16,60 +16,6 @@ import numpy as np
 import tensorflow as tf
 
 
-def view_augmentation(
-    channels: int = 3,
-    crop_zoom: float = 0.4,
-    shift: float = 0.1,
-    flip: bool = True,
-    colour: float = 0.4,
-    grayscale_rate: float = 0.2,
-    seed: int | None = None,
-) -> keras.Sequential:
-    """The view maker of contrastive image work, from Keras preprocessing
-    layers: random resized crop (a zoom into up to `crop_zoom` of the image
-    with a shift), horizontal flip, colour jitter (brightness and contrast;
-    saturation and hue too for RGB) and, for RGB, random grayscale.
-
-    Args:
-        channels: 1 or 3.
-        crop_zoom: largest zoom-in, as a fraction of the side.
-        shift: largest translation, as a fraction of the side.
-        flip: random horizontal flips (turn off for orientation-bearing
-            content such as digits).
-        colour: jitter strength in [0, 1).
-        grayscale_rate: probability of a grayscale view (RGB only).
-        seed: seeds every layer.
-    """
-    if channels not in (1, 3):
-        raise ValueError(f"`channels` must be 1 or 3; received {channels}.")
-    layers = [
-        keras.layers.RandomZoom((-crop_zoom, 0.0), fill_mode="reflect", seed=seed),
-        keras.layers.RandomTranslation(shift, shift, fill_mode="reflect", seed=seed),
-    ]
-    if flip:
-        layers.append(keras.layers.RandomFlip("horizontal", seed=seed))
-    if colour > 0:
-        if channels == 3:
-            layers.append(
-                keras.layers.RandomColorJitter(
-                    value_range=(0, 255),
-                    brightness_factor=colour,
-                    contrast_factor=colour,
-                    saturation_factor=(0.5 - colour / 2, 0.5 + colour / 2),
-                    hue_factor=colour / 4,
-                    seed=seed,
-                )
-            )
-        else:
-            layers += [
-                keras.layers.RandomBrightness(colour, value_range=(0, 255), seed=seed),
-                keras.layers.RandomContrast(colour, value_range=(0, 255), seed=seed),
-            ]
-    if channels == 3 and grayscale_rate > 0:
-        layers.append(keras.layers.RandomGrayscale(grayscale_rate, seed=seed))
-    return keras.Sequential(layers, name="view_augmentation")
-
-
 def decode_image(data: tf.Tensor, channels: int) -> tf.Tensor:
     """uint8 `[H, W, channels]` from encoded bytes (JPEG, PNG, GIF's first
     frame, BMP)."""
@@ -104,7 +50,7 @@ def image_dataset(
         batch_size: images per batch.
         num_views: 0 for pixels `[B, H, W, C]`; V ≥ 1 for `[B, V, H, W, C]`,
             each view drawn by `augmentation` (a fresh draw every epoch).
-        augmentation: the view maker (e.g. `view_augmentation`); required
+        augmentation: the view maker (e.g. `ViewAugmentation`); required
             with views.
         shuffle: reshuffle every epoch (seeded).
         seed: seeds shuffling.
@@ -154,7 +100,7 @@ def image_dataset(
     dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
     if num_views:
         if augmentation is None:
-            raise ValueError("Views need an `augmentation` (see view_augmentation).")
+            raise ValueError("Views need an `augmentation` (see ViewAugmentation).")
         dataset = dataset.map(
             lambda batch, y: (
                 tf.stack(

@@ -1,0 +1,211 @@
+"""The view maker of contrastive image work, fused for CPU pipelines."""
+
+from __future__ import annotations
+
+import math
+
+import keras
+from keras import ops
+
+# ITU-R 601 luma, as Keras's RandomGrayscale and tf.image use.
+_LUMA = (0.2989, 0.5870, 0.1140)
+
+
+@keras.saving.register_keras_serializable(package="sdl_keras")
+class ViewAugmentation(keras.layers.Layer):
+    """Random views of images: resized crop, shift, flip, colour jitter and
+    grayscale, in one resampling and one colour matrix per image.
+
+    The draws of Keras's `RandomZoom((-crop_zoom, 0), fill_mode="reflect")`,
+    `RandomTranslation(shift, shift, fill_mode="reflect")`,
+    `RandomFlip("horizontal")`, `RandomColorJitter` (brightness and contrast
+    `colour`, saturation `(0.5 ± colour/2)`, hue `colour/4`) and
+    `RandomGrayscale(grayscale_rate)` applied in that order, at a fraction of
+    their cost. Zoom, shift and flip compose into one projective transform:
+    each image is resampled once instead of three times, with the same
+    geometry (where a shift brings in border, the fused view reflects the
+    image rather than its zoomed copy). Brightness, contrast, saturation, hue
+    and grayscale compose into one 3×3 matrix and an offset per image on RGB,
+    with no round trip through HSV: saturation is a blend with the luma (as
+    torchvision's `ColorJitter` does it) and hue a rotation about the gray
+    axis, which move colours as HSV's adjustments do but not to the same
+    values. Values are clipped to [0, 255] once, at the end.
+
+    With `channels=1` the colour part is brightness and contrast. Like the
+    Keras layers, it draws a fresh view per image on every call with
+    `training=True` (the default) from a `keras.random.SeedGenerator`, and
+    returns the images unchanged with `training=False`.
+
+    Args:
+        channels: 1 or 3.
+        crop_zoom: largest zoom-in, as a fraction of the side, in [0, 1).
+        shift: largest translation, as a fraction of the side, in [0, 1).
+        flip: random horizontal flips (turn off for orientation-bearing
+            content such as digits).
+        colour: jitter strength in [0, 1).
+        grayscale_rate: probability of a grayscale view (RGB only).
+        seed: seeds the draws.
+        **kwargs: `Layer` arguments.
+
+    Examples:
+
+    >>> views = ViewAugmentation(channels=3, seed=0)
+    >>> images = keras.random.uniform((2, 8, 8, 3), 0, 255, seed=1)
+    >>> tuple(views(images).shape)
+    (2, 8, 8, 3)
+    >>> bool(ops.all(views(images, training=False) == images))
+    True
+    """
+
+    def __init__(
+        self,
+        channels: int = 3,
+        crop_zoom: float = 0.4,
+        shift: float = 0.1,
+        flip: bool = True,
+        colour: float = 0.4,
+        grayscale_rate: float = 0.2,
+        seed: int | None = None,
+        **kwargs,
+    ) -> None:
+        super().__init__(**kwargs)
+        if channels not in (1, 3):
+            raise ValueError(f"`channels` must be 1 or 3; received {channels}.")
+        for name, value in (
+            ("crop_zoom", crop_zoom),
+            ("shift", shift),
+            ("colour", colour),
+            ("grayscale_rate", grayscale_rate),
+        ):
+            if not 0.0 <= value < 1.0:
+                raise ValueError(f"`{name}` must be in [0, 1); received {value}.")
+        self.channels = channels
+        self.crop_zoom = crop_zoom
+        self.shift = shift
+        self.flip = flip
+        self.colour = colour
+        self.grayscale_rate = grayscale_rate
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+
+    def call(self, images, training=True):
+        if not training:
+            return images
+        pixels = ops.cast(images, "float32")
+        unbatched = len(pixels.shape) == 3
+        if unbatched:
+            pixels = pixels[None]
+        batch = ops.shape(pixels)[0]
+        if self.crop_zoom or self.shift or self.flip:
+            pixels = ops.image.affine_transform(
+                pixels,
+                self._geometry(batch, ops.shape(pixels)[1], ops.shape(pixels)[2]),
+                interpolation="bilinear",
+                fill_mode="reflect",
+            )
+        if self.colour or (self.channels == 3 and self.grayscale_rate):
+            pixels = ops.clip(self._recolour(pixels, batch), 0.0, 255.0)
+        if unbatched:
+            pixels = pixels[0]
+        return ops.cast(pixels, images.dtype)
+
+    def _uniform(self, batch, low: float, high: float):
+        return keras.random.uniform(
+            (batch,), low, high, dtype="float32", seed=self.seed_generator
+        )
+
+    def _geometry(self, batch, height, width):
+        height = ops.cast(height, "float32")
+        width = ops.cast(width, "float32")
+        zoom = self._uniform(batch, 1.0 - self.crop_zoom, 1.0)
+        shift_x = self._uniform(batch, -self.shift, self.shift) * width
+        shift_y = self._uniform(batch, -self.shift, self.shift) * height
+        flipped = self._uniform(batch, 0.0, 1.0) < (0.5 if self.flip else 0.0)
+        return view_transforms(zoom, shift_x, shift_y, flipped, height, width)
+
+    def _recolour(self, pixels, batch):
+        """Brightness b and contrast c give c·x + (1 − c)·mean + b per
+        channel; for RGB a matrix M (saturation, hue, grayscale) follows, so
+        the view is c·M·x + M·((1 − c)·mean + b)."""
+        colour = self.colour
+        brightness = self._uniform(batch, -colour, colour) * 255.0
+        contrast = self._uniform(batch, 1.0 - colour, 1.0 + colour)
+        mean = ops.mean(pixels, axis=(1, 2))
+        offset = (1.0 - contrast[:, None]) * mean + brightness[:, None]
+        if self.channels == 1:
+            return contrast[:, None, None, None] * pixels + offset[:, None, None, :]
+        matrix = self._colour_matrix(batch)
+        shape = ops.shape(pixels)
+        flat = ops.reshape(pixels, (batch, -1, 3))
+        scaled = contrast[:, None, None] * ops.transpose(matrix, (0, 2, 1))
+        moved = (
+            ops.matmul(flat, scaled)
+            + ops.einsum("bij,bj->bi", matrix, offset)[:, None, :]
+        )
+        return ops.reshape(moved, shape)
+
+    def _colour_matrix(self, batch):
+        """`[B, 3, 3]`: grayscale · hue rotation · saturation."""
+        identity = ops.eye(3)[None]
+        luma = ops.convert_to_tensor(_LUMA, "float32")
+        to_luma = ops.ones((3, 1)) * luma[None, :]  # each row: the luma weights
+        # Keras's saturation factor f in (0, 1) scales saturation by f / (1 − f).
+        factor = self._uniform(batch, 0.5 - self.colour / 2, 0.5 + self.colour / 2)
+        scale = (factor / (1.0 - factor))[:, None, None]
+        saturation = scale * identity + (1.0 - scale) * to_luma[None]
+        angle = self._uniform(batch, -self.colour / 8, self.colour / 8) * 2 * math.pi
+        cosine, sine = ops.cos(angle)[:, None, None], ops.sin(angle)[:, None, None]
+        cross = ops.convert_to_tensor(
+            [[0.0, -1.0, 1.0], [1.0, 0.0, -1.0], [-1.0, 1.0, 0.0]], "float32"
+        )
+        hue = (
+            cosine * identity
+            + (1.0 - cosine) / 3.0 * ops.ones((1, 3, 3))
+            + sine / math.sqrt(3.0) * cross[None]
+        )
+        gray = self._uniform(batch, 0.0, 1.0) < self.grayscale_rate
+        grayscale = ops.where(gray[:, None, None], to_luma[None], identity)
+        return ops.matmul(grayscale, ops.matmul(hue, saturation))
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self) -> dict:
+        return {
+            **super().get_config(),
+            "channels": self.channels,
+            "crop_zoom": self.crop_zoom,
+            "shift": self.shift,
+            "flip": self.flip,
+            "colour": self.colour,
+            "grayscale_rate": self.grayscale_rate,
+            "seed": self.seed,
+        }
+
+
+def view_transforms(zoom, shift_x, shift_y, flipped, height, width):
+    """`[B, 8]` projective transforms (`keras.ops.image.affine_transform`'s
+    form) of a zoom by `zoom` about the centre, then a shift by `(shift_x,
+    shift_y)` pixels, then an optional horizontal flip: each output pixel
+    (x, y) samples x' = c_x + z (f(x) − t_x − c_x), y' = c_y + z (y − t_y −
+    c_y), with f the flip x ↦ W − 1 − x where `flipped`."""
+    centre_x, centre_y = (width - 1.0) / 2.0, (height - 1.0) / 2.0
+    offset_x = ops.where(
+        flipped,
+        centre_x + zoom * (width - 1.0 - shift_x - centre_x),
+        centre_x - zoom * (shift_x + centre_x),
+    )
+    zeros = ops.zeros_like(zoom)
+    return ops.stack(
+        [
+            ops.where(flipped, -zoom, zoom),
+            zeros,
+            offset_x,
+            zeros,
+            zoom,
+            centre_y - zoom * (shift_y + centre_y),
+            zeros,
+            zeros,
+        ],
+        axis=1,
+    )
