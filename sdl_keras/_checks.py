@@ -17,23 +17,31 @@ def _in_compiled_graph(tensor) -> bool:
     return False
 
 
-def require(condition, message: str) -> None:
+def require(condition, message: str, guard=None):
     """Raises `ValueError(message)` unless the scalar bool `condition` holds.
 
     Eagerly the check is immediate. In a TensorFlow graph (`fit` without XLA) it
     becomes an assertion whose `InvalidArgumentError` carries the same message;
     under JAX tracing a host callback raises it. XLA-compiled TensorFlow graphs
     drop assertions, so there the check costs nothing and checks nothing.
+
+    A graph runs its assertions in no fixed order with the other ops; where a
+    failed check would make a later op fail with its own, vaguer error (a
+    shape mismatch), pass that op's input as `guard`: the returned `guard`
+    is only computed after the check.
     """
     if not _in_compiled_graph(condition):
         if not bool(ops.convert_to_numpy(condition)):
             raise ValueError(message)
-        return
+        return guard
     backend = keras.backend.backend()
     if backend == "tensorflow":
         import tensorflow as tf
 
-        tf.debugging.Assert(condition, [message])
+        assertion = tf.debugging.Assert(condition, [message])
+        if guard is not None:
+            with tf.control_dependencies([assertion]):
+                return tf.identity(guard)
     elif backend == "jax":
         import jax
 
@@ -42,6 +50,7 @@ def require(condition, message: str) -> None:
                 raise ValueError(message)
 
         jax.debug.callback(_raise_unless, condition)
+    return guard
 
 
 def static_rank(tensor, name: str, allowed: tuple[int, ...]) -> int:

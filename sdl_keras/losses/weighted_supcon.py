@@ -85,7 +85,9 @@ def weighted_supcon_loss(
     scheme = get_scheme(scheme)
     anchors = LabelSets(y_true)
     anchor_embeddings = _embeddings(y_pred, "y_pred")
-    _check_batch_sizes(y_true, y_pred, anchors, anchor_embeddings, "y_true", "y_pred")
+    anchor_embeddings = _check_batch_sizes(
+        y_true, y_pred, anchors, anchor_embeddings, "y_true", "y_pred"
+    )
     if contrast_embeddings is None:
         if contrast_labels is not None:
             raise ValueError("`contrast_labels` needs `contrast_embeddings`.")
@@ -95,7 +97,7 @@ def weighted_supcon_loss(
             raise ValueError("`contrast_embeddings` needs `contrast_labels`.")
         others = LabelSets(contrast_labels)
         other_embeddings = _embeddings(contrast_embeddings, "contrast_embeddings")
-        _check_batch_sizes(
+        other_embeddings = _check_batch_sizes(
             contrast_labels,
             contrast_embeddings,
             others,
@@ -245,7 +247,8 @@ def l2_normalize(vectors):
 
 def _check_batch_sizes(
     labels_in, embeddings_in, labels: LabelSets, embeddings, label_name, name
-) -> None:
+):
+    """`embeddings`, once their batch size is checked against the labels'."""
     label_batch = ops.convert_to_tensor(labels_in).shape[0]
     embedding_batch = embeddings.shape[0]
     message = (
@@ -256,5 +259,7 @@ def _check_batch_sizes(
     if label_batch is not None and embedding_batch is not None:
         if label_batch != embedding_batch:
             raise ValueError(message)
-        return
-    require(ops.equal(labels.batch_size, ops.shape(embeddings)[0]), message)
+        return embeddings
+    return require(
+        ops.equal(labels.batch_size, ops.shape(embeddings)[0]), message, embeddings
+    )
