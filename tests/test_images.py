@@ -117,20 +117,14 @@ def _smooth_images(count: int, size: int = 32) -> np.ndarray:
 
 @pytest.mark.parametrize("flipped", [False, True])
 def test_fused_view_geometry_matches_the_keras_layers_in_sequence(flipped):
-    from keras import ops
-
-    from sdl_keras.data.view_augmentation import view_transforms
+    from sdl_keras.data.view_augmentation import resample_views
 
     pixels = _smooth_images(3)
     size = pixels.shape[1]
     zooms = np.array([0.6, 0.8, 1.0], "float32")
     shifts = np.array([[3.0, -2.0], [-4.0, 1.0], [0.0, 3.0]], "float32")
-    fused = ops.image.affine_transform(
-        pixels,
-        view_transforms(
-            zooms, shifts[:, 0], shifts[:, 1], np.full(3, flipped), size, size
-        ),
-        fill_mode="reflect",
+    fused = resample_views(
+        pixels, zooms, shifts[:, 0], shifts[:, 1], np.full(3, flipped)
     )
     for index, (zoom, (dx, dy)) in enumerate(zip(zooms, shifts, strict=True)):
         # The layers Keras users know, each fixed to one draw.

@@ -34,7 +34,9 @@ class ViewAugmentation(keras.layers.Layer):
     With `channels=1` the colour part is brightness and contrast. Like the
     Keras layers, it draws a fresh view per image on every call with
     `training=True` (the default) from a `keras.random.SeedGenerator`, and
-    returns the images unchanged with `training=False`.
+    returns the images unchanged with `training=False`. The resampling is a
+    TensorFlow op, as the rest of `sdl_keras.data`: the layer belongs in a
+    `tf.data` pipeline or a TensorFlow-backend model.
 
     Args:
         channels: 1 or 3.
@@ -97,12 +99,7 @@ class ViewAugmentation(keras.layers.Layer):
             pixels = pixels[None]
         batch = ops.shape(pixels)[0]
         if self.crop_zoom or self.shift or self.flip:
-            pixels = ops.image.affine_transform(
-                pixels,
-                self._geometry(batch, ops.shape(pixels)[1], ops.shape(pixels)[2]),
-                interpolation="bilinear",
-                fill_mode="reflect",
-            )
+            pixels = self._move(pixels, batch)
         if self.colour or (self.channels == 3 and self.grayscale_rate):
             pixels = ops.clip(self._recolour(pixels, batch), 0.0, 255.0)
         if unbatched:
@@ -114,14 +111,14 @@ class ViewAugmentation(keras.layers.Layer):
             (batch,), low, high, dtype="float32", seed=self.seed_generator
         )
 
-    def _geometry(self, batch, height, width):
-        height = ops.cast(height, "float32")
-        width = ops.cast(width, "float32")
+    def _move(self, pixels, batch):
+        height = ops.cast(ops.shape(pixels)[1], "float32")
+        width = ops.cast(ops.shape(pixels)[2], "float32")
         zoom = self._uniform(batch, 1.0 - self.crop_zoom, 1.0)
         shift_x = self._uniform(batch, -self.shift, self.shift) * width
         shift_y = self._uniform(batch, -self.shift, self.shift) * height
         flipped = self._uniform(batch, 0.0, 1.0) < (0.5 if self.flip else 0.0)
-        return view_transforms(zoom, shift_x, shift_y, flipped, height, width)
+        return resample_views(pixels, zoom, shift_x, shift_y, flipped)
 
     def _recolour(self, pixels, batch):
         """Brightness b and contrast c give c·x + (1 − c)·mean + b per
@@ -183,29 +180,46 @@ class ViewAugmentation(keras.layers.Layer):
         }
 
 
-def view_transforms(zoom, shift_x, shift_y, flipped, height, width):
-    """`[B, 8]` projective transforms (`keras.ops.image.affine_transform`'s
-    form) of a zoom by `zoom` about the centre, then a shift by `(shift_x,
-    shift_y)` pixels, then an optional horizontal flip: each output pixel
-    (x, y) samples x' = c_x + z (f(x) − t_x − c_x), y' = c_y + z (y − t_y −
-    c_y), with f the flip x ↦ W − 1 − x where `flipped`."""
-    centre_x, centre_y = (width - 1.0) / 2.0, (height - 1.0) / 2.0
-    offset_x = ops.where(
-        flipped,
-        centre_x + zoom * (width - 1.0 - shift_x - centre_x),
-        centre_x - zoom * (shift_x + centre_x),
+def resample_views(images, zoom, shift_x, shift_y, flipped):
+    """Each image zoomed in by `zoom` about its centre, shifted by
+    `(shift_x, shift_y)` pixels, flipped horizontally where `flipped`, in
+    one bilinear resampling: output pixel (x, y) samples
+    x' = c_x + z (f(x) − t_x − c_x), y' = c_y + z (y − t_y − c_y), with f the
+    flip x ↦ W − 1 − x. What falls outside the image reflects its border (as
+    `fill_mode="reflect"` of the Keras layers).
+
+    As a crop box per image (a flipped box flips the crop) on the image
+    padded by reflection, so `tf.image.crop_and_resize` does the sampling.
+    """
+    import tensorflow as tf
+
+    shape = tf.shape(images)
+    batch, height, width = shape[0], shape[1], shape[2]
+    # A zoom-in never leaves the image; the shift leaves it by at most its
+    # size, which the padding covers.
+    pad_y = tf.cast(tf.math.ceil(tf.reduce_max(tf.abs(shift_y))), "int32") + 1
+    pad_x = tf.cast(tf.math.ceil(tf.reduce_max(tf.abs(shift_x))), "int32") + 1
+    padded = tf.pad(
+        images, [[0, 0], [pad_y, pad_y], [pad_x, pad_x], [0, 0]], mode="SYMMETRIC"
     )
-    zeros = ops.zeros_like(zoom)
-    return ops.stack(
-        [
-            ops.where(flipped, -zoom, zoom),
-            zeros,
-            offset_x,
-            zeros,
-            zoom,
-            centre_y - zoom * (shift_y + centre_y),
-            zeros,
-            zeros,
-        ],
-        axis=1,
+
+    def span(size, shift, pad):
+        size = tf.cast(size, "float32")
+        centre = (size - 1.0) / 2.0
+        first = centre - zoom * (shift + centre)
+        last = centre + zoom * (size - 1.0 - shift - centre)
+        pad = tf.cast(pad, "float32")
+        extent = size + 2.0 * pad - 1.0
+        return (first + pad) / extent, (last + pad) / extent
+
+    top, bottom = span(height, shift_y, pad_y)
+    left, right = span(width, shift_x, pad_x)
+    left, right = tf.where(flipped, right, left), tf.where(flipped, left, right)
+    views = tf.image.crop_and_resize(
+        padded,
+        tf.stack([top, left, bottom, right], axis=1),
+        tf.range(batch),
+        tf.stack([height, width]),
     )
+    # The crop size is a tensor; the views keep the images' static shape.
+    return tf.ensure_shape(views, images.shape)
