@@ -34,7 +34,7 @@ from pathlib import Path
 import numpy as np
 
 from sdl_keras.cli.main import train_run
-from sdl_keras.reports import mean_std, paired_difference
+from sdl_keras.reports import mean_cells, paired_cells
 from sdl_keras.run_config import RunConfig
 
 """
@@ -109,7 +109,7 @@ for name in args.tasks:
         "logistic regression": [found["sdl"][0][REFERENCE]],
     }
     for row, reports in rows.items():
-        cells = [mean_std([r["tuned"][k] for r in reports]) for k in METRICS]
+        cells = mean_cells(reports, METRICS)
         shares = [r.get("linear_blend", {}).get("linear_weight") for r in reports]
         share = "" if shares[0] is None else ", ".join(f"{s:g}" for s in shares)
         seconds = [r.get("seconds") for r in reports]
@@ -117,15 +117,9 @@ for name in args.tasks:
         lines.append(
             f"| {name} | {row} | " + " | ".join(cells) + f" | {share} | {minutes} |"
         )
-    differences = [
-        paired_difference(
-            [
-                s["sdl"]["tuned"][key] - n["none"]["tuned"][key]
-                for s, n in zip(found["sdl"], found["none"], strict=True)
-            ]
-        )
-        for key in METRICS
-    ]
+    differences = paired_cells(
+        [m["sdl"] for m in found["sdl"]], [m["none"] for m in found["none"]], METRICS
+    )
     lines.append(f"| {name} | SDL − BCE only | " + " | ".join(differences) + " | | |")
 table = "\n".join(lines)
 print(table)

@@ -36,7 +36,7 @@ import json
 from pathlib import Path
 
 from sdl_keras.metrics import BANDS
-from sdl_keras.reports import markdown_table, mean_std, paired_difference, report_value
+from sdl_keras.reports import markdown_table, mean_std, paired_cells
 from sdl_keras.run_config import MULTI_LABEL_LOSSES, RunConfig
 from sdl_keras.tabular_task import TabularTask, yeast_splits
 from sdl_keras.two_stage import label_prior_baseline, run_two_stage
@@ -97,16 +97,7 @@ def summarise(results: dict) -> str:
     paired = markdown_table(
         ["minus BCE only", *PAIRED],
         [
-            [name]
-            + [
-                paired_difference(
-                    [
-                        report_value(r, key) - report_value(b, key)
-                        for r, b in zip(runs, baseline, strict=True)
-                    ]
-                )
-                for key in PAIRED
-            ]
+            [name, *paired_cells(runs, baseline, PAIRED)]
             for name, runs in results.items()
             if name not in ("BCE only", "label prior") and len(runs) == len(baseline)
         ],

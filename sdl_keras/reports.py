@@ -56,6 +56,27 @@ def paired_difference(differences: ArrayLike) -> str:
     return f"{array.mean():+.4f} [{low:+.4f}, {high:+.4f}] {ahead} {verdict}"
 
 
+def mean_cells(runs: Sequence[dict], keys: Sequence[str]) -> list[str]:
+    """`mean_std` over `runs` of each key's `report_value`."""
+    return [mean_std([report_value(run, key) for run in runs]) for key in keys]
+
+
+def paired_cells(
+    runs: Sequence[dict], baseline: Sequence[dict], keys: Sequence[str]
+) -> list[str]:
+    """`paired_difference` of each key: `runs` minus `baseline`, seed by seed
+    (the two lists in the same seed order)."""
+    return [
+        paired_difference(
+            [
+                report_value(run, key) - report_value(base, key)
+                for run, base in zip(runs, baseline, strict=True)
+            ]
+        )
+        for key in keys
+    ]
+
+
 def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """A Markdown table of string cells."""
     lines = ["| " + " | ".join(header) + " |", "|---" * len(header) + "|"]
@@ -67,11 +88,5 @@ def summary_table(results: dict[str, list[dict]], keys: Sequence[str]) -> str:
     """Markdown: one row per name, `mean_std` over its runs of each key."""
     return markdown_table(
         ["loss", *keys],
-        [
-            [
-                name,
-                *(mean_std([report_value(run, key) for run in runs]) for key in keys),
-            ]
-            for name, runs in results.items()
-        ],
+        [[name, *mean_cells(runs, keys)] for name, runs in results.items()],
     )

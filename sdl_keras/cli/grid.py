@@ -15,7 +15,7 @@ from sdl_keras._files import write_json
 from sdl_keras.cli.config import build
 from sdl_keras.metrics import BANDS
 from sdl_keras.references import REFERENCES, reference_report
-from sdl_keras.reports import markdown_table, mean_std, paired_difference, report_value
+from sdl_keras.reports import markdown_table, mean_cells, paired_cells, report_value
 from sdl_keras.run_config import (
     ABLATIONS,
     LOSS_NAMES,
@@ -213,24 +213,14 @@ def markdown(summary: dict) -> str:
         means = markdown_table(
             ["row", "n", *keys],
             [
-                [name, str(len(runs))]
-                + [mean_std([report_value(run, key) for run in runs]) for key in keys]
+                [name, str(len(runs)), *mean_cells(runs, keys)]
                 for name, runs in results.items()
             ],
         )
         gaps = markdown_table(
             ["row", *paired_keys],
             [
-                [name]
-                + [
-                    paired_difference(
-                        [
-                            report_value(a, key) - report_value(b, key)
-                            for a, b in zip(results["sdl"], runs, strict=True)
-                        ]
-                    )
-                    for key in paired_keys
-                ]
+                [name, *paired_cells(results["sdl"], runs, paired_keys)]
                 for name, runs in results.items()
                 if name != "sdl" and len(runs) == len(results["sdl"])
             ],
