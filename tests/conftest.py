@@ -1,3 +1,5 @@
+import json
+
 import keras
 import numpy as np
 import pytest
@@ -68,3 +70,22 @@ def run_example(name: str, *arguments: str):
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     return done
+
+
+def write_jsonl(path, rows):
+    """`rows` as a JSONL file, one object a line; returns `path`."""
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), "utf-8")
+    return path
+
+
+def hpo_rows(count: int, offset: int = 0) -> list[dict]:
+    """HPO term definitions as own-data rows: `text` and the names of their
+    organ systems as `labels`."""
+    from sdl_keras.datasets.hpo import load_hpo
+
+    texts, labels, vocabulary = load_hpo(1)
+    names = vocabulary.decode(labels[offset : offset + count])
+    return [
+        {"text": text, "labels": row}
+        for text, row in zip(texts[offset : offset + count], names, strict=True)
+    ]

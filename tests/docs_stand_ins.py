@@ -8,24 +8,16 @@ the block; for a command block it writes the files the commands read.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
-import numpy as np
+from tests.conftest import hpo_rows, write_jsonl
 
 
 def notes_files(directory: Path) -> dict:
     """`notes.jsonl` (the README's three rows, then HPO term definitions
     labelled by organ system), `new_notes.jsonl` (texts only) and
     `labelled_notes.jsonl`."""
-    from sdl_keras.datasets.hpo import load_hpo
-
-    texts, labels, vocabulary = load_hpo(1)
-    names = [name.removeprefix("Abnormality of the ") for name in vocabulary.names]
-    rows = [
-        {"text": text, "labels": [names[j] for j in np.flatnonzero(row)]}
-        for text, row in zip(texts[:360], labels[:360], strict=True)
-    ]
+    rows = hpo_rows(360)
     readme = [
         {
             "text": "Fever and a dry cough for three days.",
@@ -34,9 +26,9 @@ def notes_files(directory: Path) -> dict:
         {"text": "Fracture of the left femur after a fall.", "labels": ["bone"]},
         {"text": "Routine check-up, nothing found.", "labels": []},
     ]
-    _write_jsonl(directory / "notes.jsonl", readme + rows[:300])
-    _write_jsonl(directory / "labelled_notes.jsonl", rows[300:])
-    _write_jsonl(
+    write_jsonl(directory / "notes.jsonl", readme + rows[:300])
+    write_jsonl(directory / "labelled_notes.jsonl", rows[300:])
+    write_jsonl(
         directory / "new_notes.jsonl", [{"text": r["text"]} for r in rows[300:]]
     )
     return {}
@@ -113,7 +105,3 @@ class LocalStub:
 
 def local_stub(directory: Path) -> dict:
     return {"LocalStub": LocalStub}
-
-
-def _write_jsonl(path: Path, rows: list[dict]) -> None:
-    path.write_text("".join(json.dumps(row) + "\n" for row in rows), "utf-8")

@@ -1,8 +1,6 @@
 """Reading a user's files: every format, and every bad row named by file and
 line (or skipped and reported)."""
 
-import json
-
 import numpy as np
 import pytest
 
@@ -12,6 +10,7 @@ from sdl_keras.data.files import (
     iter_examples,
     read_examples,
 )
+from tests.conftest import write_jsonl
 
 
 def write(path, text: str | bytes):
@@ -22,17 +21,13 @@ def write(path, text: str | bytes):
     return path
 
 
-def jsonl(path, rows):
-    return write(path, "".join(json.dumps(row) + "\n" for row in rows))
-
-
 def test_text_in_jsonl_csv_and_tsv(tmp_path):
     rows = [
         {"text": "fever and cough", "labels": ["infection", "lung"]},
         {"text": "broken femur", "labels": ["bone"]},
         {"text": "routine visit", "labels": []},
     ]
-    from_jsonl = read_examples(jsonl(tmp_path / "a.jsonl", rows), "text")
+    from_jsonl = read_examples(write_jsonl(tmp_path / "a.jsonl", rows), "text")
     csv_text = 'text,labels\n"fever and cough","infection; lung"\nbroken femur,bone\n'
     from_csv = read_examples(
         write(tmp_path / "a.csv", csv_text + "routine visit,\n"), "text"
@@ -77,7 +72,7 @@ def test_tabular_csv_jsonl_and_arff(tmp_path):
     assert examples.feature_names == ["f1", "f2"]
     assert examples.label_sets == [["a", "b"], []]
     rows = [{"x": 1, "y": 2.5, "labels": ["a"]}, {"x": 0, "y": -1, "labels": ["b"]}]
-    from_jsonl = read_examples(jsonl(tmp_path / "t.jsonl", rows), "tabular")
+    from_jsonl = read_examples(write_jsonl(tmp_path / "t.jsonl", rows), "tabular")
     np.testing.assert_array_equal(from_jsonl.inputs, [[1.0, 2.5], [0.0, -1.0]])
     arff = (
         "@relation 'yeast: -C 2'\n@attribute Att1 numeric\n@attribute 'Att 2' numeric\n"
@@ -199,11 +194,11 @@ def test_missing_file_and_skipped_rows(tmp_path):
 
 def test_chunks_stream_a_long_file(tmp_path):
     rows = [{"text": f"document {i}", "labels": [str(i % 3)]} for i in range(25)]
-    path = jsonl(tmp_path / "long.jsonl", rows)
+    path = write_jsonl(tmp_path / "long.jsonl", rows)
     chunks = list(iter_examples(path, "text", chunk_size=10))
     assert [len(chunk) for chunk in chunks] == [10, 10, 5]
     assert chunks[2].lines == list(range(21, 26))
     # Inputs to predict need no labels.
-    bare = jsonl(tmp_path / "bare.jsonl", [{"text": "x"}, {"text": "y"}])
+    bare = write_jsonl(tmp_path / "bare.jsonl", [{"text": "x"}, {"text": "y"}])
     (chunk,) = iter_examples(bare, "text", labels_required=False)
     assert chunk.label_sets is None and chunk.inputs == ["x", "y"]

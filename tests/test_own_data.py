@@ -8,26 +8,11 @@ import shutil
 import numpy as np
 import pytest
 
+from tests.conftest import hpo_rows, write_jsonl
 from tests.test_cli import TINY, assert_named_error, run_cli
 
 pytestmark = pytest.mark.usefixtures("tensorflow_backend")
 TRAIN = ["--pretrain-epochs", "1", "--classifier-epochs", "3", "--verbose", "0"]
-
-
-def _hpo_rows(count: int, offset: int = 0) -> list[dict]:
-    from sdl_keras.datasets.hpo import load_hpo
-
-    texts, labels, vocabulary = load_hpo(1)
-    names = vocabulary.decode(labels[offset : offset + count])
-    return [
-        {"text": text, "labels": row}
-        for text, row in zip(texts[offset : offset + count], names, strict=True)
-    ]
-
-
-def _jsonl(path, rows):
-    path.write_text("".join(json.dumps(row) + "\n" for row in rows), "utf-8")
-    return path
 
 
 def _succeeds(done):
@@ -38,10 +23,10 @@ def _succeeds(done):
 def test_text_jsonl_train_delete_evaluate_predict_export(tmp_path):
     data = tmp_path / "data"
     data.mkdir()
-    _jsonl(data / "train.jsonl", _hpo_rows(400))
-    test_rows = _hpo_rows(60, offset=400)
+    write_jsonl(data / "train.jsonl", hpo_rows(400))
+    test_rows = hpo_rows(60, offset=400)
     test_rows.append({"text": "a note whose code is new", "labels": ["Brand new"]})
-    _jsonl(data / "test.jsonl", test_rows)
+    write_jsonl(data / "test.jsonl", test_rows)
     run = tmp_path / "run"
     done = _succeeds(
         run_cli(
@@ -92,7 +77,7 @@ def test_text_jsonl_train_delete_evaluate_predict_export(tmp_path):
 
 
 def test_bad_rows_stop_with_the_line_or_are_skipped(tmp_path):
-    rows = _hpo_rows(150)
+    rows = hpo_rows(150)
     lines = [json.dumps(row) for row in rows]
     lines.insert(7, '{"text": "broken json", "labels": [')
     lines.insert(20, '{"text": "", "labels": ["Abnormality of the eye"]}')
@@ -212,7 +197,7 @@ def test_a_task_defined_outside_the_package_plugs_in(tmp_path):
 def test_python_route_example(tmp_path):
     from tests.conftest import run_example
 
-    data = _jsonl(tmp_path / "notes.jsonl", _hpo_rows(300))
+    data = write_jsonl(tmp_path / "notes.jsonl", hpo_rows(300))
     run = tmp_path / "run"
     done = run_example(
         "own_text_file", str(data), "--output-dir", str(run),
