@@ -17,6 +17,18 @@ def _in_compiled_graph(tensor) -> bool:
     return False
 
 
+def in_xla_graph() -> bool:
+    """Whether TensorFlow is tracing a function for XLA (`jit_compile`),
+    where shapes may not depend on tensor values."""
+    if keras.backend.backend() != "tensorflow":
+        return False
+    import tensorflow as tf
+    from tensorflow.python.ops import control_flow_util
+
+    graph = tf.compat.v1.get_default_graph()
+    return bool(control_flow_util.GraphOrParentsInXlaContext(graph))
+
+
 def require(condition, message: str, guard=None):
     """Raises `ValueError(message)` unless the scalar bool `condition` holds.
 
@@ -68,6 +80,16 @@ def check_label_values(labels, name: str = "y") -> None:
     `[N, L]` or non-negative integer class ids `[N]`."""
     import numpy as np
 
+    if hasattr(labels, "tocoo") or type(labels).__name__ == "SparseTensor":
+        # SciPy sparse matrices and tf.SparseTensor: the stored values.
+        stored = labels.tocoo() if hasattr(labels, "tocoo") else None
+        entries = stored.data if stored is not None else np.asarray(labels.values)
+        if len(labels.shape) != 2 or not np.all(entries == 1):
+            raise ValueError(
+                f"Sparse `{name}` must be [N, L] and hold ones only; received "
+                f"shape {tuple(labels.shape)}."
+            )
+        return
     values = np.asarray(labels)
     if values.dtype == object or values.ndim not in (1, 2):
         raise ValueError(
@@ -120,7 +142,16 @@ def _asserting_labels(name: str):
 
     def check(*batch):
         if len(batch) > 1:
-            labels = tf.convert_to_tensor(batch[1])
+            labels = batch[1]
+            if isinstance(labels, tf.SparseTensor):
+                valid = tf.reduce_all(tf.equal(labels.values, 1))
+                message = f"Sparse `{name}` must hold ones only."
+                with tf.control_dependencies([tf.debugging.Assert(valid, [message])]):
+                    labels = tf.SparseTensor(
+                        tf.identity(labels.indices), labels.values, labels.dense_shape
+                    )
+                return (batch[0], labels, *batch[2:])
+            labels = tf.convert_to_tensor(labels)
             if labels.shape.rank == 2:
                 valid = tf.reduce_all(
                     tf.logical_or(tf.equal(labels, 0), tf.equal(labels, 1))

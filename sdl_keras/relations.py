@@ -12,12 +12,20 @@ Notation: an anchor has label set S, another sample (or view) has label set T.
 
 A sample without labels is disjoint from everything, itself included.
 
-Labels are either multi-hot `[B, L]` (0/1) or integer class ids `[B]`
-(non-negative). Anchors are compared with a contrast set: the batch itself, or
-the batch gathered from every replica, or a queue of past keys. Everything here
-is computed from pair counts, never from a `[B, B, L]` tensor; with many labels
-(L ≥ 1024) on TensorFlow the shared-label counts come from the non-zero entries
-alone, so they cost O(nnz · B) instead of O(B² · L).
+Labels come in three forms:
+- multi-hot `[B, L]` (0/1), dense;
+- integer class ids `[B]` (non-negative), one label a sample;
+- the large-label form, a `tf.SparseTensor` `[B, L]` holding a 1 at each
+  (sample, label) pair (TensorFlow backend): `[B, L]` is never materialised.
+  `sparse_labels` builds one from label indices padded with -1.
+
+Anchors are compared with a contrast set: the batch itself, or the batch
+gathered from every replica, or a queue of past keys. Everything here is
+computed from pair counts, never from a `[B, B, L]` tensor. On TensorFlow, with
+many labels (L ≥ 1024, or sparse labels) the counts come from the (sample,
+label) entries alone: the labels most shared in the batch go through one
+`[B, H] · [H, M]` product, the rest are joined entry by entry, so the cost
+does not grow with L.
 """
 
 from __future__ import annotations
@@ -29,7 +37,7 @@ from typing import Any
 import keras
 from keras import ops
 
-from sdl_keras._checks import require, static_rank
+from sdl_keras._checks import in_xla_graph, require, static_rank
 
 R1_DISJOINT = 1
 R2_EQUAL = 2
@@ -37,41 +45,105 @@ R3_OVERLAP = 3
 R4_SUBSET = 4
 R5_SUPERSET = 5
 
-# From this many labels on, shared-label counts use the non-zero entries only.
+# From this many labels on, labels are handled as (sample, label) entries.
 SPARSE_MIN_LABELS = 1024
+# Labels of a batch whose shared counts go through one dense product: those
+# with the most (anchor, contrast) pairs. The others make few pairs each
+# (at most nnz / DENSE_LABEL_COLUMNS per label), joined one by one.
+DENSE_LABEL_COLUMNS = 128
 
 
 def _is_integer(tensor) -> bool:
     return "int" in str(keras.backend.standardize_dtype(tensor.dtype))
 
 
-def _use_sparse_counts(num_labels: int | None) -> bool:
-    # The non-zero path needs dynamic shapes, which TensorFlow graphs allow and
-    # JAX tracing does not.
-    return (
-        keras.backend.backend() == "tensorflow"
-        and num_labels is not None
-        and num_labels >= SPARSE_MIN_LABELS
+def is_sparse(labels) -> bool:
+    """Whether `labels` are in the large-label form (a `tf.SparseTensor`)."""
+    if keras.backend.backend() != "tensorflow":
+        return False
+    import tensorflow as tf
+
+    return isinstance(labels, tf.SparseTensor)
+
+
+def _use_entries(num_labels: int | None) -> bool:
+    # Entries need dynamic shapes, which TensorFlow graphs allow and JAX
+    # tracing does not.
+    return keras.backend.backend() == "tensorflow" and (
+        num_labels is None or num_labels >= SPARSE_MIN_LABELS
     )
+
+
+def sparse_labels(label_indices, num_labels: int):
+    """The large-label form from label indices padded with -1.
+
+    Args:
+        label_indices: integer `[B, K]`: the labels of each sample, in any
+            order, padded with -1 (no label repeated within a row).
+        num_labels: L, the size of the label vocabulary.
+
+    Returns:
+        A `tf.SparseTensor` `[B, L]` of float32 ones.
+
+    Examples:
+
+    >>> import tensorflow as tf
+    >>> labels = sparse_labels([[4, 0], [2, -1]], num_labels=5)
+    >>> tf.sparse.to_dense(labels).numpy()
+    array([[1., 0., 0., 0., 1.],
+           [0., 0., 1., 0., 0.]], dtype=float32)
+    """
+    import tensorflow as tf
+
+    indices = tf.cast(tf.convert_to_tensor(label_indices), tf.int64)
+    static_rank(indices, "label_indices", (2,))
+    require(
+        tf.reduce_all((indices >= -1) & (indices < num_labels)),
+        f"`label_indices` must lie in [0, {num_labels}) or be the pad -1.",
+    )
+    entries = tf.where(indices >= 0)
+    labels = tf.SparseTensor(
+        tf.stack([entries[:, 0], tf.gather_nd(indices, entries)], axis=1),
+        tf.ones(tf.shape(entries)[:1], "float32"),
+        tf.stack([tf.shape(indices, out_type=tf.int64)[0], num_labels]),
+    )
+    return tf.sparse.reorder(labels)
+
+
+def padded_label_indices(labels, max_labels: int):
+    """Label indices `[B, max_labels]` padded with -1, from multi-hot or
+    sparse labels: the inverse of `sparse_labels` (TensorFlow)."""
+    sets = labels if isinstance(labels, LabelSets) else LabelSets(labels, True)
+    assert sets.entries is not None
+    return sets.padded_indices(max_labels)
 
 
 class LabelSets:
     """The validated labels of one set of samples.
 
     Args:
-        y_true: multi-hot labels `[N, L]` with values 0/1, or integer class ids
-            `[N]` (values ≥ 0, one label per sample).
+        y_true: multi-hot `[N, L]` with values 0/1, integer class ids `[N]`
+            (values ≥ 0, one label per sample), or a `tf.SparseTensor`
+            `[N, L]` of ones.
+        as_entries: keep multi-label sets as (sample, label) entries whatever
+            L (TensorFlow only).
     """
 
-    def __init__(self, y_true) -> None:
+    def __init__(self, y_true, as_entries: bool = False) -> None:
+        # Exactly one form is set: ids `[N]`, dense multi-hot `[N, L]`, or
+        # the (sample, label) entries with `num_labels` (static or None).
+        self.class_ids: Any = None
+        self.multi_hot: Any = None
+        self.entries: tuple[Any, Any] | None = None
+        self.num_labels: int | None = None
+        # L as a (possibly dynamic) scalar, for the entries form.
+        self.label_space: Any = None
+        if is_sparse(y_true):
+            self._from_sparse(y_true, as_entries)
+            return
         labels = ops.convert_to_tensor(y_true)
         rank = static_rank(labels, "y_true", (1, 2))
         self.batch_size = ops.shape(labels)[0]
-        # Exactly one form is set: ids `[N]`, or multi-hot `[N, L]` (with the
-        # (row, column) pairs of its ones where those are counted sparsely).
-        self.class_ids: Any = None
-        self.multi_hot: Any = None
-        self.nonzero: tuple[Any, Any] | None = None
         if rank == 1:
             # Ids stay in their own dtype: float32 would merge ids ≥ 2^24.
             self.valid = ops.all(labels >= 0)
@@ -88,34 +160,127 @@ class LabelSets:
             self.sizes = ops.ones((self.batch_size,), "float32")
             return
         labels = ops.cast(labels, "float32")
-        self.multi_hot = labels
-        if _use_sparse_counts(labels.shape[1]):
+        self.num_labels = self.label_space = labels.shape[1]
+        if as_entries or _use_entries(self.num_labels):
             import tensorflow as tf
 
-            nonzero = tf.where(tf.not_equal(labels, 0.0))
-            self.valid = ops.all(ops.equal(tf.gather_nd(labels, nonzero), 1.0))
+            entries = tf.where(tf.not_equal(labels, 0.0))
+            self.valid = ops.all(ops.equal(tf.gather_nd(labels, entries), 1.0))
             require(self.valid, "`y_true` must be multi-hot: every value 0 or 1.")
-            self.nonzero = (nonzero[:, 0], nonzero[:, 1])
-            self.sizes = tf.math.unsorted_segment_sum(
-                tf.ones_like(nonzero[:, 0], dtype="float32"),
-                nonzero[:, 0],
-                self.batch_size,
-            )
-        else:
-            self.valid = ops.all(ops.logical_or(labels == 0.0, labels == 1.0))
-            require(
-                self.valid,
-                "`y_true` must be multi-hot: every value 0 or 1 (for integer "
-                "class ids pass shape [B]).",
-            )
-            self.sizes = ops.sum(labels, axis=1)
+            self._set_entries(entries[:, 0], entries[:, 1])
+            return
+        self.valid = ops.all(ops.logical_or(labels == 0.0, labels == 1.0))
+        require(
+            self.valid,
+            "`y_true` must be multi-hot: every value 0 or 1 (for integer "
+            "class ids pass shape [B]).",
+        )
+        self.multi_hot = labels
+        self.sizes = ops.sum(labels, axis=1)
+
+    def _from_sparse(self, labels, as_entries: bool) -> None:
+        import tensorflow as tf
+
+        static_rank(labels, "y_true", (2,))
+        self.batch_size = tf.shape(labels, out_type=tf.int64)[0]
+        self.num_labels = labels.shape[1]
+        self.label_space = labels.dense_shape[1]
+        values = tf.cast(labels.values, "float32")
+        self.valid = tf.reduce_all(tf.equal(values, 1.0))
+        require(
+            self.valid,
+            "Sparse `y_true` must hold ones only: one entry per (sample, label).",
+        )
+        self.valid = tf.logical_and(
+            self.valid, tf.reduce_all(labels.indices[:, 1] < labels.dense_shape[1])
+        )
+        if as_entries or _use_entries(self.num_labels):
+            self._set_entries(labels.indices[:, 0], labels.indices[:, 1])
+            return
+        self.multi_hot = tf.sparse.to_dense(
+            tf.SparseTensor(labels.indices, values, labels.dense_shape),
+            validate_indices=False,
+        )
+        self.sizes = tf.reduce_sum(self.multi_hot, axis=1)
+
+    def _set_entries(self, rows, cols) -> None:
+        import tensorflow as tf
+
+        self.entries = (rows, cols)
+        self.sizes = tf.math.unsorted_segment_sum(
+            tf.ones_like(rows, dtype="float32"), rows, self.batch_size
+        )
+
+    @classmethod
+    def from_padded_indices(cls, label_indices, num_labels: int) -> LabelSets:
+        """Label sets as entries from indices `[N, K]` padded with -1 (the
+        queue's storage; the indices are trusted)."""
+        import tensorflow as tf
+
+        sets = cls.__new__(cls)
+        sets.class_ids = sets.multi_hot = None
+        sets.num_labels = sets.label_space = num_labels
+        sets.batch_size = tf.shape(label_indices, out_type=tf.int64)[0]
+        sets.valid = tf.constant(True)
+        entries = tf.where(label_indices >= 0)
+        sets._set_entries(
+            entries[:, 0], tf.cast(tf.gather_nd(label_indices, entries), tf.int64)
+        )
+        return sets
+
+    def padded_indices(self, max_labels: int):
+        """`[N, max_labels]` int32 label indices padded with -1 (entries
+        form); fails with a named error if a sample has more labels."""
+        import tensorflow as tf
+
+        assert self.entries is not None
+        rows, cols = self.entries
+        order = tf.argsort(rows, stable=True)
+        rows, cols = tf.gather(rows, order), tf.gather(cols, order)
+        first = tf.searchsorted(rows, rows, side="left", out_type=tf.int64)
+        slot = tf.range(tf.size(rows, out_type=tf.int64)) - first
+        fits = tf.reduce_all(slot < max_labels)
+        require(
+            fits,
+            f"A sample carries more than max_labels={max_labels} labels; raise "
+            "`max_labels`.",
+        )
+        slot = tf.minimum(slot, max_labels - 1)
+        return tf.tensor_scatter_nd_update(
+            -tf.ones(tf.stack([self.batch_size, max_labels]), tf.int32),
+            tf.stack([rows, slot], axis=1),
+            tf.cast(cols, tf.int32),
+        )
 
     # `valid` (scalar bool): every label value is allowed. XLA drops the
     # assertions of `require`, so the losses also turn invalid labels into NaN.
 
-    @property
-    def num_labels(self) -> int | None:
-        return None if self.multi_hot is None else self.multi_hot.shape[1]
+
+def concatenate_label_sets(parts: list[LabelSets]) -> LabelSets:
+    """One `LabelSets` of the samples of `parts`, in order (same form)."""
+    first = parts[0]
+    joined = LabelSets.__new__(LabelSets)
+    joined.class_ids = joined.multi_hot = joined.entries = None
+    joined.num_labels = first.num_labels
+    joined.label_space = first.label_space
+    joined.valid = ops.all(ops.stack([ops.all(part.valid) for part in parts]))
+    joined.sizes = ops.concatenate([part.sizes for part in parts], axis=0)
+    if first.class_ids is not None:
+        joined.class_ids = ops.concatenate([p.class_ids for p in parts], axis=0)
+    elif first.multi_hot is not None:
+        joined.multi_hot = ops.concatenate([p.multi_hot for p in parts], axis=0)
+    else:
+        import tensorflow as tf
+
+        rows, cols, offset = [], [], tf.constant(0, tf.int64)
+        for part in parts:
+            assert part.entries is not None
+            rows.append(part.entries[0] + offset)
+            cols.append(part.entries[1])
+            offset += tf.cast(part.batch_size, tf.int64)
+        joined.entries = (tf.concat(rows, 0), tf.concat(cols, 0))
+    joined.batch_size = ops.shape(joined.sizes)[0]
+    return joined
 
 
 class LabelPairs:
@@ -143,7 +308,7 @@ class LabelPairs:
     ) -> None:
         if (anchors.class_ids is None) != (others.class_ids is None):
             raise ValueError(
-                "Anchor and contrast labels must both be multi-hot or both be "
+                "Anchor and contrast labels must both be multi-label or both be "
                 "class ids."
             )
         if anchors.num_labels != others.num_labels:
@@ -151,10 +316,16 @@ class LabelPairs:
                 "Anchor and contrast labels must have the same number of labels; "
                 f"received {anchors.num_labels} and {others.num_labels}."
             )
+        if (anchors.entries is None) != (others.entries is None):
+            raise ValueError(
+                "Anchor and contrast labels must both be dense or both be "
+                "entries; build them alike (`as_entries`)."
+            )
         self.anchors = anchors
         self.others = others
         self.includes_self = includes_self
         multiplicity = ops.cast(multiplicity, "float32")
+        self._joined: _SharedEntries | None = None
         if anchors.class_ids is not None:
             self._same_class = ops.cast(
                 ops.equal(anchors.class_ids[:, None], others.class_ids[None, :]),
@@ -162,11 +333,8 @@ class LabelPairs:
             )
             # Each anchor carries one label; its count is all the model needs.
             self._anchor_label_counts = ops.matmul(self._same_class, multiplicity)
-        elif others.nonzero is not None:
-            rows, cols = others.nonzero
-            self._label_counts = ops.segment_sum(
-                ops.take(multiplicity, rows), cols, num_segments=others.num_labels
-            )
+        elif anchors.entries is not None:
+            self._joined = _SharedEntries(anchors, others, multiplicity)
         else:
             self._label_counts = ops.matmul(multiplicity, others.multi_hot)
 
@@ -174,13 +342,9 @@ class LabelPairs:
         """`[N]`: for each anchor, the sum of `per_label(count)` over its labels."""
         if self.anchors.class_ids is not None:
             return per_label(self._anchor_label_counts)
-        values = per_label(self._label_counts)
-        if self.anchors.nonzero is not None:
-            rows, cols = self.anchors.nonzero
-            return ops.segment_sum(
-                ops.take(values, cols), rows, num_segments=self.anchors.batch_size
-            )
-        return ops.matmul(self.anchors.multi_hot, values)
+        if self._joined is not None:
+            return self._joined.sum_over_labels(per_label)
+        return ops.matmul(self.anchors.multi_hot, per_label(self._label_counts))
 
     def sum_over_shared_labels(
         self, per_label: Callable | None = None
@@ -191,37 +355,148 @@ class LabelPairs:
             if per_label is None:
                 return self._same_class
             return self._same_class * per_label(self._anchor_label_counts)[:, None]
-        if self.anchors.nonzero is not None and self.others.nonzero is not None:
-            return self._sparse_shared(per_label)
+        if self._joined is not None:
+            return self._joined.sum_over_shared_labels(per_label)
         left = self.anchors.multi_hot
         if per_label is not None:
             left = left * per_label(self._label_counts)[None, :]
         return ops.matmul(left, ops.transpose(self.others.multi_hot))
 
-    def _sparse_shared(self, per_label: Callable | None) -> keras.KerasTensor:
+
+class _SharedEntries:
+    """Pair counts from (sample, label) entries (TensorFlow).
+
+    The DENSE_LABEL_COLUMNS labels with the most (anchor entry, contrast
+    entry) pairs fill two small dense matrices whose product counts them;
+    every other label is joined entry by entry (contrast entries sorted by
+    label, a run of them per anchor entry) and its pairs are added to the
+    `[N, M]` result. Per-label values live in `[L]` vectors: a few passes over
+    L, none over N · L.
+
+    Under XLA, where a number of pairs cannot size a tensor, each anchor
+    entry instead gathers its label's row of an `[L, M]` membership matrix:
+    O(L · M) memory and O(nnz · M) time.
+    """
+
+    def __init__(self, anchors: LabelSets, others: LabelSets, multiplicity) -> None:
         import tensorflow as tf
 
-        assert self.anchors.nonzero is not None and self.others.nonzero is not None
-        rows, cols = self.anchors.nonzero
-        other_rows, other_cols = self.others.nonzero
-        # Membership of each label over the contrast samples, [L, M], scattered
-        # from the non-zero entries rather than transposed from the dense
-        # labels. (A compaction to the labels present would give XLA a dynamic
-        # shape.)
-        members = tf.scatter_nd(
-            tf.stack([other_cols, other_rows], axis=1),
-            tf.ones_like(other_rows, dtype="float32"),
-            tf.stack(
-                [
-                    tf.cast(self.others.num_labels, other_rows.dtype),
-                    tf.cast(self.others.batch_size, other_rows.dtype),
-                ]
-            ),
+        assert anchors.entries is not None and others.entries is not None
+        rows, cols = anchors.entries
+        other_rows, other_cols = others.entries
+        self.rows, self.cols = rows, cols
+        self.shape = tf.stack(
+            [
+                tf.cast(anchors.batch_size, tf.int64),
+                tf.cast(others.batch_size, tf.int64),
+            ]
         )
-        shared = tf.gather(members, cols)
+        num_labels = anchors.label_space
+        self.label_counts = tf.math.unsorted_segment_sum(
+            tf.gather(multiplicity, other_rows), other_cols, num_labels
+        )
+
+        def occurrences(labels):
+            return tf.math.unsorted_segment_sum(
+                tf.ones_like(labels, dtype="float32"), labels, num_labels
+            )
+
+        self.members = None
+        if in_xla_graph():
+            self.members = tf.scatter_nd(
+                tf.stack([other_cols, other_rows], axis=1),
+                tf.ones_like(other_rows, dtype="float32"),
+                tf.stack([tf.cast(num_labels, tf.int64), self.shape[1]]),
+            )
+            return
+        # A batch contrasted with itself (the usual case) counts once.
+        same = others is anchors
+        other_occurrences = occurrences(other_cols)
+        anchor_occurrences = other_occurrences if same else occurrences(cols)
+        pair_counts = anchor_occurrences * other_occurrences
+        columns = tf.minimum(tf.cast(num_labels, tf.int64), DENSE_LABEL_COLUMNS)
+        self.dense_labels = tf.cast(
+            tf.math.top_k(
+                pair_counts, tf.cast(columns, tf.int32), sorted=False
+            ).indices,
+            tf.int64,
+        )
+        column_of = tf.tensor_scatter_nd_update(
+            -tf.ones(tf.reshape(num_labels, [1]), tf.int64),
+            self.dense_labels[:, None],
+            tf.range(columns),
+        )
+
+        def dense(entry_rows, entry_cols, num_rows):
+            column = tf.gather(column_of, entry_cols)
+            kept = tf.where(column >= 0)[:, 0]
+            return tf.scatter_nd(
+                tf.stack([tf.gather(entry_rows, kept), tf.gather(column, kept)], 1),
+                tf.ones_like(kept, dtype="float32"),
+                tf.stack([num_rows, columns]),
+            )
+
+        self.dense_others = dense(other_rows, other_cols, self.shape[1])
+        self.dense_anchors = (
+            self.dense_others if same else dense(rows, cols, self.shape[0])
+        )
+
+        # The join of the other labels: contrast entries sorted by label (the
+        # dense ones last), so each label's entries form one run.
+        joined = column_of < 0
+        runs = tf.where(joined, tf.cast(other_occurrences, tf.int64), 0)
+        run_starts = tf.cumsum(runs, exclusive=True)
+        by_label = tf.argsort(
+            tf.where(tf.gather(joined, other_cols), other_cols, num_labels),
+            stable=True,
+        )
+        anchor_entries = tf.where(tf.gather(joined, cols))[:, 0]
+        anchor_labels = tf.gather(cols, anchor_entries)
+        pair_ends = tf.cumsum(tf.gather(runs, anchor_labels))
+        num_pairs = tf.reduce_sum(tf.gather(runs, anchor_labels))
+        pair_range = tf.range(num_pairs)
+        # Pair p belongs to the anchor entry whose run of pairs holds p.
+        owner = tf.searchsorted(pair_ends, pair_range, side="right", out_type=tf.int64)
+        offset = (
+            tf.gather(run_starts, anchor_labels)
+            - pair_ends
+            + tf.gather(runs, anchor_labels)
+        )
+        other_entries = tf.gather(by_label, tf.gather(offset, owner) + pair_range)
+        self.pair_label = tf.gather(anchor_labels, owner)
+        # Pairs as flat indices of the [N, M] result: a segment sum over them
+        # is cheaper than a scatter into the matrix.
+        self.pair_cell = tf.gather(tf.gather(rows, anchor_entries), owner) * self.shape[
+            1
+        ] + tf.gather(other_rows, other_entries)
+
+    def sum_over_labels(self, per_label: Callable):
+        import tensorflow as tf
+
+        values = tf.gather(per_label(self.label_counts), self.cols)
+        return tf.math.unsorted_segment_sum(values, self.rows, self.shape[0])
+
+    def sum_over_shared_labels(self, per_label: Callable | None):
+        import tensorflow as tf
+
+        if self.members is not None:
+            shared = tf.gather(self.members, self.cols)
+            if per_label is not None:
+                values = per_label(self.label_counts)
+                shared = shared * tf.gather(values, self.cols)[:, None]
+            return tf.math.unsorted_segment_sum(shared, self.rows, self.shape[0])
+        left = self.dense_anchors
+        pair_values = tf.ones_like(self.pair_label, dtype="float32")
         if per_label is not None:
-            shared = shared * tf.gather(per_label(self._label_counts), cols)[:, None]
-        return tf.math.unsorted_segment_sum(shared, rows, self.anchors.batch_size)
+            values = per_label(self.label_counts)
+            left = left * tf.gather(values, self.dense_labels)[None, :]
+            pair_values = tf.gather(values, self.pair_label)
+        joined = tf.math.unsorted_segment_sum(
+            pair_values, self.pair_cell, self.shape[0] * self.shape[1]
+        )
+        return tf.matmul(left, self.dense_others, transpose_b=True) + tf.reshape(
+            joined, self.shape
+        )
 
 
 @dataclasses.dataclass(frozen=True)

@@ -100,9 +100,14 @@ def test_queue_holds_the_keys_of_the_last_steps(rng):
     np.testing.assert_allclose(
         model.queue_embeddings.numpy()[:16], keys.reshape(16, 6), atol=1e-5
     )
-    np.testing.assert_array_equal(
-        model.queue_labels.numpy()[:16], np.repeat(labels, 2, axis=0)
-    )
+    # The queue keeps label indices padded with -1, one row per key.
+    stored = model.queue_labels.numpy()
+    assert stored.shape == (24, NUM_LABELS) and stored.dtype == np.int32
+    multi_hot = np.zeros((16, NUM_LABELS))
+    for row, indices in enumerate(stored[:16]):
+        multi_hot[row, indices[indices >= 0]] = 1
+    np.testing.assert_array_equal(multi_hot, np.repeat(labels, 2, axis=0))
+    assert (stored[16:] == -1).all()
     assert model.queue_filled.numpy().sum() == 16
     assert int(model.queue_pointer.numpy()) == 16
     # Momentum 0: the key encoder is the query encoder after each step.
@@ -229,7 +234,7 @@ def test_bad_compile_and_data_are_named(rng):
         model.compile(metrics=["accuracy"])
     model.compile()
     views, labels = make_data(rng)
-    with pytest.raises(ValueError, match=r"multi-hot \[B, 5\]"):
+    with pytest.raises(ValueError, match=r"multi-hot or sparse \[B, 5\]"):
         model.fit(views, labels[:, :4], epochs=1, verbose=0)
     three_views, _ = make_data(rng, views=3)
     with pytest.raises(ValueError, match="views axis"):

@@ -114,11 +114,13 @@ def test_unlabelled_sample_is_never_a_positive():
         assert not weights[0].any() and not weights[:, 0].any()
 
 
-def test_many_labels_use_sparse_counts_with_the_same_result(rng, tensorflow_backend):
+def test_many_labels_are_counted_as_entries_with_the_same_result(
+    rng, tensorflow_backend
+):
     num_labels = relations.SPARSE_MIN_LABELS + 76
     labels = random_multi_hot(rng, 32, num_labels, 8 / num_labels, empty_rows=1)
     label_sets_ = relations.LabelSets(labels)
-    assert label_sets_.nonzero is not None
+    assert label_sets_.entries is not None and label_sets_.multi_hot is None
     pairs = relations.LabelPairs(label_sets_, label_sets_, np.ones(32), True)
     np.testing.assert_allclose(
         ops.convert_to_numpy(pairs.sum_over_shared_labels()), labels @ labels.T

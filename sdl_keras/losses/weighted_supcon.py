@@ -15,6 +15,7 @@ from sdl_keras.relations import (
     PairStatistics,
     WeightScheme,
     get_scheme,
+    is_sparse,
 )
 
 # Added to masked logits (each anchor's own, empty queue slots): far below any
@@ -61,14 +62,16 @@ def weighted_supcon_loss(
     float32.
 
     Args:
-        y_true: multi-hot `[B, L]` (0/1) or class ids `[B]`.
+        y_true: multi-hot `[B, L]` (0/1), class ids `[B]`, or the large-label
+            form (a `tf.SparseTensor` `[B, L]`, see
+            `sdl_keras.relations.sparse_labels`).
         y_pred: embeddings `[B, D]` or `[B, V, D]`; L2-normalised here.
         scheme: a name from `sdl_keras.relations.SCHEMES`, a weight function
             of `PairStatistics`, or a `WeightScheme`.
         temperature: τ > 0.
-        contrast_labels: labels `[M, L]` or `[M]` of the contrast set; with
-            `contrast_embeddings`, `[M, D]` or `[M, W, D]`. Defaults to the
-            anchors themselves.
+        contrast_labels: labels of the contrast set in any form of `y_true`
+            (or a `LabelSets`); with `contrast_embeddings`, `[M, D]` or
+            `[M, W, D]`. Defaults to the anchors themselves.
         contrast_mask: optional bool `[M]`, `False` for contrast entries to
             ignore (empty queue slots).
         self_offset: index, among the flattened contrast embeddings, of the
@@ -83,19 +86,30 @@ def weighted_supcon_loss(
     """
     temperature = check_temperature(temperature)
     scheme = get_scheme(scheme)
-    anchors = LabelSets(y_true)
+    if (contrast_labels is None) != (contrast_embeddings is None):
+        raise ValueError(
+            "`contrast_labels` and `contrast_embeddings` go together: pass both "
+            "or neither."
+        )
+    # The batch against itself (no contrast set, or one replica's gather of
+    # the batch) reads its labels once.
+    others = None
+    if contrast_labels is not None and contrast_labels is not y_true:
+        others = contrast_labels
+        if not isinstance(others, LabelSets):
+            others = LabelSets(others)
+    # Anchors take the contrast set's form (a queue keeps entries).
+    anchors = LabelSets(
+        y_true, as_entries=others is not None and others.entries is not None
+    )
+    others = others or anchors
     anchor_embeddings = _embeddings(y_pred, "y_pred")
     anchor_embeddings = _check_batch_sizes(
         y_true, y_pred, anchors, anchor_embeddings, "y_true", "y_pred"
     )
     if contrast_embeddings is None:
-        if contrast_labels is not None:
-            raise ValueError("`contrast_labels` needs `contrast_embeddings`.")
-        others, other_embeddings, self_offset = anchors, anchor_embeddings, 0
+        other_embeddings, self_offset = anchor_embeddings, 0
     else:
-        if contrast_labels is None:
-            raise ValueError("`contrast_embeddings` needs `contrast_labels`.")
-        others = LabelSets(contrast_labels)
         other_embeddings = _embeddings(contrast_embeddings, "contrast_embeddings")
         other_embeddings = _check_batch_sizes(
             contrast_labels,
@@ -245,16 +259,23 @@ def l2_normalize(vectors):
     return ops.normalize(scaled, axis=-1, epsilon=1e-12)
 
 
+def _static_shape(values) -> tuple:
+    if isinstance(values, LabelSets):
+        return (None,)
+    if is_sparse(values):
+        return tuple(values.shape)
+    return tuple(ops.convert_to_tensor(values).shape)
+
+
 def _check_batch_sizes(
     labels_in, embeddings_in, labels: LabelSets, embeddings, label_name, name
 ):
     """`embeddings`, once their batch size is checked against the labels'."""
-    label_batch = ops.convert_to_tensor(labels_in).shape[0]
+    label_batch = _static_shape(labels_in)[0]
     embedding_batch = embeddings.shape[0]
     message = (
         f"`{label_name}` and `{name}` must have the same batch size; received "
-        f"shapes {tuple(ops.convert_to_tensor(labels_in).shape)} and "
-        f"{tuple(ops.convert_to_tensor(embeddings_in).shape)}."
+        f"shapes {_static_shape(labels_in)} and {_static_shape(embeddings_in)}."
     )
     if label_batch is not None and embedding_batch is not None:
         if label_batch != embedding_batch:

@@ -14,6 +14,7 @@ from sdl_keras.losses import SimilarityDissimilarityLoss, WeightedSupConLoss
 from sdl_keras.losses.weighted_supcon import masked_anchor_losses, weighted_supcon_loss
 from sdl_keras.models._encoders import feature_dim, functional_encoder
 from sdl_keras.models.projection_head import ProjectionHead
+from sdl_keras.relations import LabelSets, is_sparse, padded_label_indices
 
 
 @keras.saving.register_keras_serializable(package="sdl_keras")
@@ -34,8 +35,13 @@ class ContrastiveModel(keras.Model):
     - Memory queue (MoCo): with `queue_size` > 0, a momentum copy of encoder
       and head encodes every view as keys; anchors are contrasted with the
       batch, its keys and a queue of past keys with their labels, so one
-      machine sees far more negatives than a batch holds. `evaluate`
-      reports the in-batch loss.
+      machine sees far more negatives than a batch holds. The queue keeps
+      each key's label indices (`[queue_size, max_labels]` int32), not a
+      multi-hot row. `evaluate` reports the in-batch loss.
+    - Many labels: the labels may come in the large-label form, a
+      `tf.SparseTensor` `[B, L]` (see `sdl_keras.relations.sparse_labels`);
+      `[B, L]` is then never made dense, except for the joint
+      classification head.
     - `tf.distribute`: under a strategy, each replica's anchors are contrasted
       with the embeddings and labels gathered from all replicas, and the loss
       is the mean over the global batch, so the summed gradients equal those
@@ -51,12 +57,16 @@ class ContrastiveModel(keras.Model):
         num_views: views per sample, ≥ 1. Defaults to 2.
         augmentation: optional layer making one random view of a batch; it is
             called with `training=True` in `fit` and `evaluate`.
-        num_labels: width of the multi-hot labels; required for joint training
+        num_labels: L, the width of the labels; required for joint training
             and for the queue.
         classification_weight: λ ≥ 0 of the joint BCE term. Defaults to 0.
         queue_size: keys kept in the queue; 0 (default) turns MoCo off. Must be
             at least the keys of one global step (batch · views).
         momentum: momentum of the key encoder, in [0, 1). Defaults to 0.999.
+        max_labels: the most labels one sample carries: the label slots of a
+            queue entry and of labels gathered across replicas in the
+            large-label form. Defaults to `num_labels`; set it (say 64 for
+            ICD codes) when L is large. A sample with more raises an error.
         input_shape: shape of one sample, needed only when `encoder` does not
             start with `keras.Input`.
         **kwargs: `keras.Model` arguments (`name`, ...).
@@ -91,6 +101,7 @@ class ContrastiveModel(keras.Model):
         classification_weight: float = 0.0,
         queue_size: int = 0,
         momentum: float = 0.999,
+        max_labels: int | None = None,
         input_shape: Sequence[int] | None = None,
         **kwargs,
     ) -> None:
@@ -103,6 +114,10 @@ class ContrastiveModel(keras.Model):
         _check_hyper_parameters(
             num_views, num_labels, classification_weight, queue_size, momentum
         )
+        if max_labels is not None and (int(max_labels) != max_labels or max_labels < 1):
+            raise ValueError(
+                f"`max_labels` must be an integer ≥ 1; received {max_labels}."
+            )
         self.encoder = functional_encoder(encoder, input_shape)
         self.projection_head = projection_head or ProjectionHead()
         self.num_views = int(num_views)
@@ -111,6 +126,7 @@ class ContrastiveModel(keras.Model):
         self.classification_weight = float(classification_weight)
         self.queue_size = int(queue_size)
         self.momentum = float(momentum)
+        self.max_labels = None if max_labels is None else int(max_labels)
         self.input_shape = None if input_shape is None else tuple(input_shape)
 
         features = feature_dim(self.encoder)
@@ -149,11 +165,11 @@ class ContrastiveModel(keras.Model):
             key.set_weights(query.get_weights())
             key.trainable = False
 
-        def state(name, shape, dtype="float32"):
+        def state(name, shape, dtype="float32", initializer="zeros"):
             # Every replica computes the same update from gathered keys.
             return self.add_weight(
                 shape=shape,
-                initializer="zeros",
+                initializer=initializer,
                 dtype=dtype,
                 trainable=False,
                 name=name,
@@ -163,9 +179,20 @@ class ContrastiveModel(keras.Model):
         self.queue_embeddings = state(
             "queue_embeddings", (self.queue_size, embedding_dim)
         )
-        self.queue_labels = state("queue_labels", (self.queue_size, self.num_labels))
+        # Label indices padded with -1: memory grows with max_labels, not L.
+        self.queue_labels = state(
+            "queue_labels",
+            (self.queue_size, self._label_slots),
+            "int32",
+            keras.initializers.Constant(-1),
+        )
         self.queue_filled = state("queue_filled", (self.queue_size,))
         self.queue_pointer = state("queue_pointer", (), "int32")
+
+    @property
+    def _label_slots(self) -> int:
+        assert self.num_labels is not None
+        return self.max_labels or self.num_labels
 
     @property
     def metrics(self) -> list[keras.metrics.Metric]:
@@ -285,12 +312,12 @@ class ContrastiveModel(keras.Model):
     def _check_labels(self, y):
         if y is None:
             raise ValueError("ContrastiveModel trains on labels: pass `y`.")
-        labels = ops.convert_to_tensor(y)
+        labels = y if is_sparse(y) else ops.convert_to_tensor(y)
         if self.num_labels is not None and (
             len(labels.shape) != 2 or labels.shape[1] != self.num_labels
         ):
             raise ValueError(
-                f"The labels must be multi-hot [B, {self.num_labels}] "
+                f"The labels must be multi-hot or sparse [B, {self.num_labels}] "
                 f"(num_labels={self.num_labels}); received shape "
                 f"{tuple(labels.shape)}."
             )
@@ -301,18 +328,27 @@ class ContrastiveModel(keras.Model):
         form with the gathered queries and the queue; otherwise `None`."""
         if not self.queue_size:
             return None
+        assert self.num_labels is not None
         _, keys = self._encode(self.key_encoder, self.key_head, views, False)
         keys = ops.stop_gradient(_gather(keys))
-        key_labels = ops.repeat(ops.cast(_gather(labels), "float32"), self.num_views, 0)
+        key_labels = ops.repeat(
+            _gather(padded_label_indices(labels, self._label_slots)),
+            self.num_views,
+            0,
+        )
         keys = ops.reshape(keys, (-1, keys.shape[-1]))
         queries = ops.reshape(_gather(embeddings), (-1, keys.shape[-1]))
         contrast_embeddings = ops.concatenate(
             [queries, keys, ops.convert_to_tensor(self.queue_embeddings)], axis=0
         )
-        contrast_labels = ops.concatenate(
-            [key_labels, key_labels, ops.convert_to_tensor(self.queue_labels)], axis=0
+        contrast_labels = LabelSets.from_padded_indices(
+            ops.concatenate(
+                [key_labels, key_labels, ops.convert_to_tensor(self.queue_labels)],
+                axis=0,
+            ),
+            self.num_labels,
         )
-        present = ops.ones_like(key_labels[:, 0])
+        present = ops.ones_like(key_labels[:, 0], "float32")
         contrast_mask = ops.concatenate(
             [present, present, ops.convert_to_tensor(self.queue_filled)], axis=0
         )
@@ -328,7 +364,7 @@ class ContrastiveModel(keras.Model):
         offset = _replica_offset(ops.shape(embeddings)[0]) * self.num_views
         if contrast is None:
             contrast_labels, contrast_embeddings, contrast_mask = (
-                _gather(labels),
+                self._gathered_labels(labels),
                 _gather(embeddings),
                 None,
             )
@@ -347,10 +383,20 @@ class ContrastiveModel(keras.Model):
         weighted, _, count = masked_anchor_losses(losses, has_positive, sample_weight)
         return _share_of_global_mean(ops.sum(weighted), count)
 
+    def _gathered_labels(self, labels):
+        """The labels of every replica; sparse ones travel as label indices."""
+        if not is_sparse(labels) or _replica_context() is None:
+            return _gather(labels)
+        slots = _gather(padded_label_indices(labels, self._label_slots))
+        return LabelSets.from_padded_indices(slots, self.num_labels or labels.shape[1])
+
     def _classification_loss(self, labels, features):
         if self.classification_head is None:
             return ops.zeros(())
         logits = self.classification_head(features)
+        if is_sparse(labels):
+            # The head is [B, L] by nature: its targets are made dense.
+            labels = tf.sparse.to_dense(labels, validate_indices=False)
         targets = ops.repeat(ops.cast(labels, "float32"), self.num_views, axis=0)
         losses = keras.losses.binary_crossentropy(targets, logits, from_logits=True)
         return _share_of_global_mean(
@@ -410,6 +456,7 @@ class ContrastiveModel(keras.Model):
             "classification_weight": self.classification_weight,
             "queue_size": self.queue_size,
             "momentum": self.momentum,
+            "max_labels": self.max_labels,
             "input_shape": self.input_shape,
         }
 
