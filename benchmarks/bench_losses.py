@@ -5,8 +5,12 @@
 
 Each round times every contender once, in turn, so machine noise hits all of
 them alike; the table reports medians over rounds. Labels at 8,922 follow a
-Zipf law with ~15 labels a sample, like MIMIC-III-full ICD codes. Peak memory is
-the peak resident set of a fresh process running one step at that batch size.
+Zipf law with ~15 labels a sample, like MIMIC-III-full ICD codes; at 100,000
+a Zipf law with 5 labels a sample. From 1,024 labels on, SDL is also timed on
+the large-label form ("SDL sparse": a `tf.SparseTensor`, built outside the
+timed step). Peak memory is the peak resident set of a fresh process running
+one step at that batch size; the queue's label memory is the size of a built
+ContrastiveModel's label variable.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import numpy as np
 import tensorflow as tf
 
 from sdl_keras import losses
+from sdl_keras.models import ContrastiveModel
 
 LOSSES = {
     "ALL": losses.ALLSupConLoss,
@@ -34,9 +39,17 @@ LOSSES = {
     "MulSupCon": losses.MulSupConLoss,
     "SDL": losses.SimilarityDissimilarityLoss,
 }
-CONFIGS = [(256, 128, 20), (1024, 128, 100), (1024, 128, 8922), (4096, 128, 100)]
+CONFIGS = [
+    (256, 128, 20),
+    (1024, 128, 100),
+    (1024, 128, 8922),
+    (1024, 128, 100_000),
+    (4096, 128, 100),
+]
 QUICK_CONFIGS = [(256, 128, 20), (512, 128, 100), (512, 128, 8922)]
 GIB = 1024**3
+MIB = 1024**2
+QUEUE_KEYS, QUEUE_LABELS, QUEUE_SLOTS = 65_536, 8922, 64
 
 
 def make_labels(rng, batch: int, num_labels: int) -> np.ndarray:
@@ -45,11 +58,26 @@ def make_labels(rng, batch: int, num_labels: int) -> np.ndarray:
         frequency = 1.0 / np.arange(1, num_labels + 1)
         frequency /= frequency.sum()
         for row in labels:
-            row[rng.choice(num_labels, rng.integers(5, 26), False, frequency)] = 1.0
+            count = 5 if num_labels > 10_000 else rng.integers(5, 26)
+            row[rng.choice(num_labels, count, False, frequency)] = 1.0
     else:
         for row in labels:
             row[rng.choice(num_labels, rng.integers(1, 6), replace=False)] = 1.0
     return labels
+
+
+def queue_label_megabytes() -> float:
+    """Label memory of a 65,536-key queue at 8,922 labels, as built."""
+    import keras
+
+    encoder = keras.Sequential([keras.Input((4,)), keras.layers.Dense(4)])
+    model = ContrastiveModel(
+        encoder,
+        num_labels=QUEUE_LABELS,
+        queue_size=QUEUE_KEYS,
+        max_labels=QUEUE_SLOTS,
+    )
+    return model.queue_labels.numpy().nbytes / MIB
 
 
 def floor_step(labels, embeddings, temperature=0.07):
@@ -95,14 +123,18 @@ def train_step(loss_fn):
 
 
 def time_side_by_side(steps: dict, labels, embeddings, rounds: int) -> dict:
-    for step in steps.values():
+    def label_form(name):
+        return sparse_labels if name == "SDL sparse" else labels
+
+    sparse_labels = tf.sparse.from_dense(labels)
+    for name, step in steps.items():
         for _ in range(2):
-            step(labels, embeddings)[1].numpy()
+            step(label_form(name), embeddings)[1].numpy()
     times = {name: [] for name in steps}
     for _ in range(rounds):
         for name, step in steps.items():
             start = time.perf_counter()
-            step(labels, embeddings)[1].numpy()
+            step(label_form(name), embeddings)[1].numpy()
             times[name].append(time.perf_counter() - start)
     return {name: statistics.median(values) for name, values in times.items()}
 
@@ -154,7 +186,9 @@ def main() -> None:
         embeddings = tf.constant(rng.normal(size=(batch, dim)).astype("float32"))
         steps = {name: train_step(cls()) for name, cls in LOSSES.items()}
         steps["floor"] = train_step(floor_step)
-        if batch <= 1024:
+        if num_labels >= 1024:
+            steps["SDL sparse"] = train_step(losses.SDL())
+        if batch <= 1024 and num_labels <= 10_000:
             steps["per-anchor SDL"] = train_step(per_anchor_sdl)
         times = time_side_by_side(steps, labels, embeddings, rounds)
         rows.append(
@@ -173,28 +207,45 @@ def main() -> None:
     results["rows"] = rows
 
     print(
-        "\n| B | D | L | " + " | ".join(LOSSES) + " | floor | SDL/ANY | SDL/floor "
-        "| per-anchor/SDL |"
+        "\n| B | D | L | " + " | ".join(LOSSES) + " | SDL sparse | floor | SDL/ANY "
+        "| SDL/floor | per-anchor/SDL |"
     )
-    print("|---" * (len(LOSSES) + 7) + "|")
+    print("|---" * (len(LOSSES) + 8) + "|")
     for row in rows:
         ms = row["ms"]
         per_anchor = ms.get("per-anchor SDL")
         print(
             f"| {row['batch']} | {row['dim']} | {row['labels']} | "
             + " | ".join(f"{ms[name]:.1f}" for name in LOSSES)
+            + (f" | {ms['SDL sparse']:.1f}" if "SDL sparse" in ms else " | -")
             + f" | {ms['floor']:.1f} | {ms['SDL'] / ms['ANY']:.2f} | "
             f"{ms['SDL'] / ms['floor']:.2f} | "
             + (f"{per_anchor / ms['SDL']:.1f}" if per_anchor else "-")
             + " |"
         )
 
-    by_labels = {(r["batch"], r["labels"]): r["ms"]["SDL"] for r in rows}
     big_batch = configs[1][0]
-    if (big_batch, 8922) in by_labels and (big_batch, 100) in by_labels:
-        ratio = by_labels[(big_batch, 8922)] / by_labels[(big_batch, 100)]
-        results["sdl_8922_over_100"] = ratio
-        print(f"\nSDL at 8,922 labels / SDL at 100 labels (B={big_batch}): {ratio:.2f}")
+    baseline = next(
+        r["ms"]["SDL"] for r in rows if (r["batch"], r["labels"]) == (big_batch, 100)
+    )
+    print()
+    for row in rows:
+        if row["batch"] == big_batch and row["labels"] > 1000:
+            for form in ("SDL", "SDL sparse"):
+                ratio = row["ms"][form] / baseline
+                results[f"{form.replace(' ', '_')}_{row['labels']}_over_100"] = ratio
+                print(
+                    f"{form} at {row['labels']:,} labels / SDL at 100 labels "
+                    f"(B={big_batch}): {ratio:.2f}"
+                )
+    megabytes = queue_label_megabytes()
+    dense_megabytes = QUEUE_KEYS * QUEUE_LABELS * 4 / MIB
+    results.update(queue_label_mib=megabytes, dense_queue_label_mib=dense_megabytes)
+    print(
+        f"Label memory of a {QUEUE_KEYS:,}-key queue at {QUEUE_LABELS:,} labels: "
+        f"{megabytes:.1f} MiB (max_labels={QUEUE_SLOTS}); as float32 multi-hot "
+        f"rows it would take {dense_megabytes:,.0f} MiB"
+    )
 
     if not args.quick:
         sizes = [1024, 2048, 4096, 8192]

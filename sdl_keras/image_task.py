@@ -11,6 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from sdl_keras.data import images
+from sdl_keras.data.label_batches import large_label_form
 from sdl_keras.data.view_augmentation import ViewAugmentation
 from sdl_keras.encoders import application_image_encoder, small_cnn_image_encoder
 from sdl_keras.export import ImagePreprocessor
@@ -73,6 +74,7 @@ class ImageTask(InputPipeline):
             shuffle=purpose != "evaluate",
             seed=seed,
             channels=self.channels,
+            large_labels=purpose == "pretrain" and large_label_form(split.y.shape[1]),
         )
 
     def reference_features(self, train, *splits) -> list:

@@ -452,16 +452,17 @@ class _SharedEntries:
         )
         anchor_entries = tf.where(tf.gather(joined, cols))[:, 0]
         anchor_labels = tf.gather(cols, anchor_entries)
-        pair_ends = tf.cumsum(tf.gather(runs, anchor_labels))
-        num_pairs = tf.reduce_sum(tf.gather(runs, anchor_labels))
+        run = tf.gather(runs, anchor_labels)
+        pair_ends = tf.cumsum(run)
+        num_pairs = tf.reduce_sum(run)
         pair_range = tf.range(num_pairs)
-        # Pair p belongs to the anchor entry whose run of pairs holds p.
-        owner = tf.searchsorted(pair_ends, pair_range, side="right", out_type=tf.int64)
-        offset = (
-            tf.gather(run_starts, anchor_labels)
-            - pair_ends
-            + tf.gather(runs, anchor_labels)
+        # Pair p belongs to the anchor entry whose run of pairs holds p: the
+        # number of runs that end at or before p.
+        ended = tf.math.unsorted_segment_sum(
+            tf.ones_like(run), pair_ends, num_pairs + 1
         )
+        owner = tf.cumsum(ended)[:-1]
+        offset = tf.gather(run_starts, anchor_labels) - pair_ends + run
         other_entries = tf.gather(by_label, tf.gather(offset, owner) + pair_range)
         self.pair_label = tf.gather(anchor_labels, owner)
         # Pairs as flat indices of the [N, M] result: a segment sum over them

@@ -11,6 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from sdl_keras.data import text
+from sdl_keras.data.label_batches import large_label_form
 from sdl_keras.encoders import (
     TermWeighting,
     backbone_text_encoder,
@@ -120,6 +121,8 @@ class TextTask(InputPipeline):
     def make_dataset(self, split, purpose: str, seed: int) -> tf.data.Dataset:
         views = self.num_views if purpose == "pretrain" else 0
         shuffle = purpose != "evaluate"
+        # Contrastive batches of many labels never hold [B, L].
+        large_labels = purpose == "pretrain" and large_label_form(split.y.shape[1])
         if self.encoder == "bow":
             return text.bag_of_words_dataset(
                 list(split.x),
@@ -129,6 +132,7 @@ class TextTask(InputPipeline):
                 num_views=views,
                 shuffle=shuffle,
                 seed=seed,
+                large_labels=large_labels,
             )
         return text.text_dataset(
             list(split.x),
@@ -140,6 +144,7 @@ class TextTask(InputPipeline):
             augmentation=self.augmentation,
             shuffle=shuffle,
             seed=seed,
+            large_labels=large_labels,
         )
 
     def reference_features(self, train, *splits) -> list:

@@ -15,7 +15,9 @@ from typing import Any
 import keras
 import numpy as np
 import tensorflow as tf
+from scipy import sparse
 
+from sdl_keras.data.label_batches import large_label_form
 from sdl_keras.losses import LOSSES, WeightedSupConLoss
 from sdl_keras.metrics import (
     best_threshold,
@@ -112,7 +114,11 @@ def train_two_stage(
 
     def data(split: Split, purpose: str) -> dict:
         if make_dataset is None:
-            return {"x": split.x, "y": split.y, "batch_size": config.batch_size}
+            labels = split.y
+            if purpose == "pretrain" and large_label_form(labels.shape[1]):
+                # Keras batches a SciPy matrix into the large-label form.
+                labels = sparse.csr_matrix(labels)
+            return {"x": split.x, "y": labels, "batch_size": config.batch_size}
         return {"x": make_dataset(split, purpose, seed), "shuffle": False}
 
     keras.utils.set_random_seed(seed)
@@ -129,6 +135,7 @@ def train_two_stage(
             num_labels=num_labels,
             classification_weight=config.classification_weight,
             queue_size=config.queue_size,
+            max_labels=max(1, int(np.max(train.y.sum(axis=1), initial=0))),
         )
         pretrainer.compile(
             optimizer=_optimizer(config),

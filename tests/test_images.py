@@ -73,7 +73,7 @@ def test_image_pipeline_from_arrays_files_and_bytes(tmp_path):
         images.image_dataset(
             [*paths[:1], str(tmp_path / "gone.png")], labels[:2], (8, 8), 2
         )
-    with pytest.raises(ValueError, match="N = 6 images"):
+    with pytest.raises(ValueError, match="N = 6 examples"):
         images.image_dataset(pixels, labels[:2], (8, 8), 2)
     with pytest.raises(ValueError, match="need an `augmentation`"):
         images.image_dataset(pixels, labels, (8, 8), 2, num_views=2)

@@ -208,3 +208,71 @@ def _dense_form(function, *args, **kwargs):
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(relations, "SPARSE_MIN_LABELS", 10**9)
         return keras.ops.convert_to_numpy(function(*args, **kwargs))
+
+
+def _label_indices(batch_labels) -> list[set]:
+    dense = tf.sparse.to_dense(batch_labels).numpy()
+    return [set(np.flatnonzero(row)) for row in dense]
+
+
+def test_pipelines_carry_the_large_label_form(rng):
+    from scipy import sparse as scipy_sparse
+
+    from sdl_keras.data import images, text
+
+    labels = zipf_labels(rng, 20)
+    texts = [f"note {i} about fever and cough {i % 3}" for i in range(20)]
+    tokenizer = text.bag_of_words_tokenizer(texts, 100)
+    made = {
+        "bag of words": text.bag_of_words_dataset(
+            texts, scipy_sparse.csr_matrix(labels), tokenizer, 8, num_views=2,
+            large_labels=True,
+        ),
+        "tokens": text.text_dataset(
+            texts, labels, text.vectorization_tokenizer(texts, 100), 16, 8,
+            num_views=2, augmentation=text.TextAugmentation(1), large_labels=True,
+        ),
+        "tokens by length": text.text_dataset(
+            texts, labels, text.vectorization_tokenizer(texts, 100), 16, 8,
+            bucket_boundaries=[4], large_labels=True,
+        ),
+        "images": images.image_dataset(
+            rng.integers(0, 255, (20, 8, 8, 3)).astype("uint8"), labels, (8, 8), 8,
+            large_labels=True,
+        ),
+    }  # fmt: skip
+    expected = sorted(tuple(sorted(np.flatnonzero(row))) for row in labels)
+    for name, dataset in made.items():
+        seen = []
+        for _, batch_labels in dataset:
+            assert isinstance(batch_labels, tf.SparseTensor), name
+            assert batch_labels.shape[1] == NUM_LABELS, name
+            seen += [tuple(sorted(row)) for row in _label_indices(batch_labels)]
+        assert sorted(seen) == expected, name
+
+
+def test_command_line_trains_a_file_with_many_labels(tmp_path):
+    from tests.conftest import write_jsonl
+    from tests.test_cli import run_cli
+
+    topics = ["fever", "cough", "rash", "pain"]
+    rows = []
+    for i in range(1_500):
+        topic = topics[i % 4]
+        codes = [f"T{topic}", f"C{i % 1_100:04d}"]
+        rows.append({"text": f"{topic} note {i % 1_100} {topic} case", "labels": codes})
+    write_jsonl(tmp_path / "train.jsonl", rows)
+    run = tmp_path / "run"
+    done = run_cli(
+        "train", "--task", "text", "--train-file", tmp_path / "train.jsonl",
+        "--pretrain-epochs", "1", "--classifier-epochs", "1", "--queue-size",
+        "1024", "--no-linear-blend", "--no-reference", "--output-dir", run,
+        "--verbose", "0",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    import json
+
+    codes = json.loads((run / "labels.json").read_text())["codes"]
+    assert len(codes) >= relations.SPARSE_MIN_LABELS
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert np.isfinite(metrics["sdl"]["tuned"]["micro_f1"])

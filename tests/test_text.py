@@ -236,7 +236,7 @@ def test_pipeline_errors(corpus):
 
     texts, labels = corpus
     tokenizer = text.vectorization_tokenizer(texts, 100)
-    with pytest.raises(ValueError, match="N = 64 texts"):
+    with pytest.raises(ValueError, match="N = 64 examples"):
         text.text_dataset(texts, labels[:10], tokenizer, 10, 8)
     with pytest.raises(ValueError, match="need an `augmentation`"):
         text.text_dataset(texts, labels, tokenizer, 10, 8, num_views=2)

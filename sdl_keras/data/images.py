@@ -15,6 +15,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from sdl_keras.data.label_batches import (
+    batch_examples,
+    check_labels,
+    label_dataset,
+    to_large_label_form,
+)
+
 
 def decode_image(data: tf.Tensor, channels: int) -> tf.Tensor:
     """uint8 `[H, W, channels]` from encoded bytes (JPEG, PNG, GIF's first
@@ -39,13 +46,14 @@ def image_dataset(
     channels: int = 3,
     cache: bool = True,
     drop_remainder: bool = False,
+    large_labels: bool = False,
 ) -> tf.data.Dataset:
     """Batches of `(pixels, labels)` for training or evaluation.
 
     Args:
         images: uint8/float array `[N, H, W, C]`, or N file paths, or N
             encoded images (bytes).
-        labels: multi-hot `[N, L]`.
+        labels: multi-hot `[N, L]`, dense or a SciPy sparse matrix.
         image_size: `(height, width)` every image is resized to.
         batch_size: images per batch.
         num_views: 0 for pixels `[B, H, W, C]`; V ≥ 1 for `[B, V, H, W, C]`,
@@ -57,13 +65,10 @@ def image_dataset(
         channels: channels decoded from files or bytes.
         cache: keep decoded, resized images in memory after the first epoch.
         drop_remainder: drop a last, smaller batch.
+        large_labels: carry labels in the large-label form (a
+            `tf.SparseTensor` `[B, L]` a batch; see `text.text_dataset`).
     """
-    labels = np.asarray(labels, dtype="float32")
-    if labels.ndim != 2 or len(labels) != len(images):
-        raise ValueError(
-            f"`labels` must be [N, L] with N = {len(images)} images; received "
-            f"shape {labels.shape}."
-        )
+    labels = check_labels(labels, len(images))
     height, width = (int(side) for side in image_size)
     if isinstance(images, np.ndarray):
         if images.ndim != 4:
@@ -92,12 +97,14 @@ def image_dataset(
         lambda image: resize_image(image, (height, width)),
         num_parallel_calls=tf.data.AUTOTUNE,
     )
-    dataset = tf.data.Dataset.zip(pixels, tf.data.Dataset.from_tensor_slices(labels))
+    dataset = tf.data.Dataset.zip(pixels, label_dataset(labels, large_labels))
     if cache:
         dataset = dataset.cache()
     if shuffle:
-        dataset = dataset.shuffle(min(len(labels), 10_000), seed=seed)
-    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+        dataset = dataset.shuffle(min(labels.shape[0], 10_000), seed=seed)
+    dataset = batch_examples(dataset, batch_size, large_labels, drop_remainder)
+    if large_labels:
+        dataset = to_large_label_form(dataset, labels.shape[1])
     if num_views:
         if augmentation is None:
             raise ValueError("Views need an `augmentation` (see ViewAugmentation).")

@@ -17,6 +17,14 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from sdl_keras.data.label_batches import (
+    PAD_LABEL,
+    batch_examples,
+    check_labels,
+    label_dataset,
+    to_large_label_form,
+)
+
 _WORDPIECE_RESERVED = ["[PAD]", "[UNK]", "[MASK]"]
 
 
@@ -124,26 +132,29 @@ def bag_of_words_dataset(
     drop_rate: float = 0.2,
     shuffle: bool = False,
     seed: int = 0,
+    large_labels: bool = False,
 ) -> tf.data.Dataset:
     """Batches of `(counts, labels)`: float32 counts `[B, V]` of a
     `bag_of_words_tokenizer`, or with `num_views` ≥ 1, `[B, views, V]`
     views in which each word (and n-gram) is dropped with probability
     `drop_rate`, drawn afresh every epoch.
+
+    `labels` are multi-hot `[N, L]`, dense or a SciPy sparse matrix; with
+    `large_labels` the batches carry them in the large-label form (see
+    `text_dataset`).
     """
-    labels = np.asarray(labels, dtype="float32")
-    if labels.ndim != 2 or len(labels) != len(texts):
-        raise ValueError(
-            f"`labels` must be [N, L] with N = {len(texts)} texts; received "
-            f"shape {labels.shape}."
-        )
+    labels = check_labels(labels, len(texts))
     if not 0.0 <= drop_rate < 1.0:
         raise ValueError(f"`drop_rate` must be in [0, 1); got {drop_rate}.")
-    dataset = tf.data.Dataset.from_tensor_slices((list(texts), labels))
+    dataset = tf.data.Dataset.zip(
+        tf.data.Dataset.from_tensor_slices(list(texts)),
+        label_dataset(labels, large_labels),
+    )
     if shuffle:
         dataset = dataset.shuffle(
             min(len(texts), 10_000), seed=seed, reshuffle_each_iteration=True
         )
-    dataset = dataset.batch(batch_size).map(
+    dataset = batch_examples(dataset, batch_size, large_labels).map(
         lambda batch, y: (tf.cast(tokenizer(batch), "float32"), y),
         num_parallel_calls=tf.data.AUTOTUNE,
     )
@@ -167,6 +178,8 @@ def bag_of_words_dataset(
             lambda element, pair: drop_words(element[0], element[1], pair),
             num_parallel_calls=tf.data.AUTOTUNE,
         )
+    if large_labels:
+        dataset = to_large_label_form(dataset, labels.shape[1])
     batches = -(-len(texts) // batch_size)
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(batches))
     return dataset.prefetch(tf.data.AUTOTUNE)
@@ -241,6 +254,7 @@ def text_dataset(
     cache: bool = True,
     drop_remainder: bool = False,
     fixed_length: bool = False,
+    large_labels: bool = False,
 ) -> tf.data.Dataset:
     """Batches of `(token_ids, labels)` for training or evaluation.
 
@@ -249,7 +263,7 @@ def text_dataset(
 
     Args:
         texts: documents.
-        labels: multi-hot `[N, L]`.
+        labels: multi-hot `[N, L]`, dense or a SciPy sparse matrix.
         tokenizer: a layer from this module's tokenizer functions.
         max_length: tokens kept from the start of each document.
         batch_size: documents per batch.
@@ -264,17 +278,15 @@ def text_dataset(
         drop_remainder: drop a last, smaller batch.
         fixed_length: pad every batch to `max_length`: one static shape, so
             a compiled step is traced once (else padded per batch).
+        large_labels: carry labels in the large-label form: each document
+            keeps its label indices, each batch is a `tf.SparseTensor`
+            `[B, L]` (for `ContrastiveModel` with thousands of labels).
 
     Returns:
         A `tf.data.Dataset`, padded with 0 to the longest sequence of each
         batch, prefetched.
     """
-    labels = np.asarray(labels, dtype="float32")
-    if labels.ndim != 2 or len(labels) != len(texts):
-        raise ValueError(
-            f"`labels` must be [N, L] with N = {len(texts)} texts; received "
-            f"shape {labels.shape}."
-        )
+    labels = check_labels(labels, len(texts))
     if max_length < 1 or batch_size < 1:
         raise ValueError("`max_length` and `batch_size` must be ≥ 1.")
     documents = tf.data.Dataset.from_tensor_slices(list(texts))
@@ -288,7 +300,7 @@ def text_dataset(
         # Unbatched ragged rows carry a ragged spec; as tensors they pad.
         .map(tf.identity)
     )
-    dataset = tf.data.Dataset.zip(tokens, tf.data.Dataset.from_tensor_slices(labels))
+    dataset = tf.data.Dataset.zip(tokens, label_dataset(labels, large_labels))
     if cache:
         dataset = dataset.cache()
     if shuffle:
@@ -310,24 +322,30 @@ def text_dataset(
         )
     length = max_length if fixed_length else None
     sequence_shape = [num_views, length] if num_views else [length]
-    padded_shapes = (sequence_shape, [labels.shape[1]])
     if bucket_boundaries:
         dataset = dataset.bucket_by_sequence_length(
             lambda ids, _: tf.shape(ids)[-1],
             list(bucket_boundaries),
             [batch_size] * (len(bucket_boundaries) + 1),
-            padded_shapes=padded_shapes,
+            padded_shapes=(sequence_shape, [None]),
+            padding_values=(None, PAD_LABEL if large_labels else None),
             drop_remainder=drop_remainder,
         )
     else:
-        dataset = dataset.padded_batch(
-            batch_size, padded_shapes, drop_remainder=drop_remainder
+        dataset = batch_examples(
+            dataset,
+            batch_size,
+            large_labels,
+            drop_remainder,
+            padded_shapes=sequence_shape,
         )
         # Known length: Keras shows progress and ends epochs without a warning.
         batches = len(texts) // batch_size
         if not drop_remainder and len(texts) % batch_size:
             batches += 1
         dataset = dataset.apply(tf.data.experimental.assert_cardinality(batches))
+    if large_labels:
+        dataset = to_large_label_form(dataset, labels.shape[1])
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
