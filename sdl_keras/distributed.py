@@ -52,7 +52,7 @@ def is_chief(strategy: tf.distribute.Strategy | None = None) -> bool:
 
 def fit_distributed(
     model: keras.Model,
-    make_dataset: Callable[[tf.distribute.InputContext], tf.data.Dataset],
+    dataset: tf.data.Dataset | Callable[[tf.distribute.InputContext], tf.data.Dataset],
     epochs: int,
     steps_per_epoch: int,
     backup_dir: str | Path | None = None,
@@ -65,11 +65,14 @@ def fit_distributed(
     Args:
         model: a compiled model built under `strategy.scope()` (e.g.
             `ContrastiveModel`); its `train_step` runs on every replica.
-        make_dataset: `(input_context) -> tf.data.Dataset` of this worker's
-            batches of `input_context.get_per_replica_batch_size(global)`;
-            shard by `input_context.input_pipeline_id` so that the workers'
-            batches together make the global batch. Called once per epoch;
-            a dataset that gives the same order each time resumes exactly.
+        dataset: a `tf.data.Dataset` of global batches, the same on every
+            worker (each takes its share of every batch), or a function
+            `(input_context) -> tf.data.Dataset` of this worker's batches of
+            `input_context.get_per_replica_batch_size(global)`, sharded by
+            `input_context.input_pipeline_id`. Iterated afresh each epoch; a
+            dataset that gives the same order each time resumes exactly
+            (one reshuffled each iteration gives another order after a
+            restart).
         epochs: passes, each of `steps_per_epoch` global steps.
         steps_per_epoch: global steps per epoch (the dataset must hold them).
         backup_dir: where the backup is kept (storage every worker reads, on
@@ -122,8 +125,11 @@ def fit_distributed(
         for metric in model.metrics:
             metric.reset_state()
         progress = keras.utils.Progbar(steps_per_epoch) if verbose and chief else None
-        dataset = strategy.distribute_datasets_from_function(make_dataset)
-        iterator = iter(dataset)
+        iterator = iter(
+            strategy.experimental_distribute_dataset(dataset)
+            if isinstance(dataset, tf.data.Dataset)
+            else strategy.distribute_datasets_from_function(dataset)
+        )
         for _ in range(done):
             # Batches trained before the backup this run resumed from.
             next(iterator)

@@ -17,7 +17,13 @@ import numpy as np
 import tensorflow as tf
 from scipy import sparse
 
-from sdl_keras.data.label_batches import large_label_form
+from sdl_keras.data.label_batches import (
+    batch_examples,
+    label_dataset,
+    large_label_form,
+    to_large_label_form,
+)
+from sdl_keras.distributed import fit_distributed, is_chief
 from sdl_keras.losses import LOSSES, WeightedSupConLoss
 from sdl_keras.metrics import (
     best_threshold,
@@ -72,61 +78,56 @@ class TrainedModels:
     seconds: float
 
 
-def train_two_stage(
+@dataclasses.dataclass
+class Pretrained:
+    """What `pretrain` produced.
+
+    Attributes:
+        encoder: the encoder, pre-trained or fresh, in this process's scope.
+        pretrainer: the contrastive model, or None without pre-training.
+        history: `History.history` of pre-training (empty without).
+        seconds: time spent pre-training.
+    """
+
+    encoder: keras.Model
+    pretrainer: ContrastiveModel | None
+    history: dict
+    seconds: float
+
+
+def pretrain(
     make_encoder: Callable[[], keras.Model],
     train: Split,
-    validation: Split,
     config: RunConfig,
-    seed: int | None = None,
+    seed: int,
     make_augmentation: Callable[[], keras.layers.Layer] | None = None,
     make_dataset: Callable[[Split, str, int], tf.data.Dataset] | None = None,
     verbose: int = 0,
-    pretrain_callbacks: Sequence[keras.callbacks.Callback] = (),
-    classifier_callbacks: Sequence[keras.callbacks.Callback] = (),
-) -> TrainedModels:
-    """Pre-trains (unless `config.loss` is `"none"`), trains the classifier
-    keeping its best epoch on validation data, and tunes its thresholds there.
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    strategy: tf.distribute.Strategy | None = None,
+) -> Pretrained:
+    """The first stage of `train_two_stage` (arguments as there).
 
-    Args:
-        make_encoder: builds a fresh encoder (called after seeding).
-        train: the training data.
-        validation: the data that choose the epoch and the thresholds.
-        config: the run's options (`sdl_keras.run_config.RunConfig`); its
-            task options are not read here.
-        seed: fixes initial weights, shuffling and views; default
-            `config.seed`.
-        make_augmentation: builds a layer that makes one view of a batch of
-            `train.x` (the model then makes `config.num_views` views).
-        make_dataset: instead, `(split, purpose, seed) -> tf.data.Dataset`
-            of `(inputs, labels)` batches, purpose one of `"pretrain"`
-            (inputs `[B, V, ...]` with the views), `"train"` and
-            `"evaluate"` (single views; not shuffled for evaluate).
-        verbose: Keras verbosity.
-        pretrain_callbacks: added to pre-training's `fit` (e.g. TensorBoard).
-        classifier_callbacks: added to the classifier's `fit`.
-    """
-    seed = config.seed if seed is None else seed
+    Under `MultiWorkerMirroredStrategy` every worker calls it with the same
+    arguments: the contrastive model trains across workers with
+    `sdl_keras.distributed.fit_distributed` (each worker takes its share of
+    every global batch of `config.batch_size`), and each returns a copy of the
+    encoder outside the strategy for what follows."""
     if config.pretrains and (make_augmentation is None) == (make_dataset is None):
         raise ValueError(
             "Pre-training needs exactly one way to make views: "
             "`make_augmentation` or `make_dataset`."
         )
-
-    def data(split: Split, purpose: str) -> dict:
-        if make_dataset is None:
-            labels = split.y
-            if purpose == "pretrain" and large_label_form(labels.shape[1]):
-                # Keras batches a SciPy matrix into the large-label form.
-                labels = sparse.csr_matrix(labels)
-            return {"x": split.x, "y": labels, "batch_size": config.batch_size}
-        return {"x": make_dataset(split, purpose, seed), "shuffle": False}
-
+    strategy = strategy or tf.distribute.get_strategy()
+    across_workers = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
     keras.utils.set_random_seed(seed)
-    num_labels = train.y.shape[1]
-    encoder = make_encoder()
     started = time.perf_counter()
-    pretrainer, pretrain_history = None, {}
-    if config.pretrains:
+    with strategy.scope():
+        encoder = make_encoder()
+    if not config.pretrains:
+        return Pretrained(encoder, None, {}, 0.0)
+    num_labels = train.y.shape[1]
+    with strategy.scope():
         pretrainer = ContrastiveModel(
             encoder,
             ProjectionHead(config.projection_dim),
@@ -145,14 +146,108 @@ def train_two_stage(
                 else WeightedSupConLoss(config.loss, config.temperature)
             ),
         )
-        pretrain_history = pretrainer.fit(
-            **data(train, "pretrain"),
+    large = large_label_form(num_labels)
+    if not across_workers:
+        if make_dataset is not None:
+            data = {"x": make_dataset(train, "pretrain", seed), "shuffle": False}
+        else:
+            # Keras batches a SciPy matrix into the large-label form.
+            labels = sparse.csr_matrix(train.y) if large else train.y
+            data = {"x": train.x, "y": labels, "batch_size": config.batch_size}
+        history = pretrainer.fit(
+            **data,
             epochs=config.pretrain_epochs,
             verbose=verbose,
-            callbacks=list(pretrain_callbacks),
+            callbacks=list(callbacks),
         ).history
-    pretrain_seconds = time.perf_counter() - started
+        return Pretrained(encoder, pretrainer, history, time.perf_counter() - started)
+    if make_dataset is not None:
+        dataset = make_dataset(train, "pretrain", seed)
+    else:
+        dataset = batch_examples(
+            tf.data.Dataset.zip(
+                tf.data.Dataset.from_tensor_slices(np.asarray(train.x)),
+                label_dataset(train.y, large),
+            ).shuffle(len(train.y), seed=seed),
+            config.batch_size,
+            large,
+        )
+        if large:
+            dataset = to_large_label_form(dataset, num_labels)
+    chief = is_chief(strategy)
+    history = fit_distributed(
+        pretrainer,
+        dataset,
+        config.pretrain_epochs,
+        int(dataset.cardinality()),
+        callbacks=list(callbacks) if chief else [],
+        verbose=verbose if chief else 0,
+    ).history
+    # The classifier trains in this process alone: the encoder leaves the
+    # strategy.
+    local_encoder = make_encoder()
+    local_encoder.set_weights(encoder.get_weights())
+    return Pretrained(local_encoder, pretrainer, history, time.perf_counter() - started)
 
+
+def train_two_stage(
+    make_encoder: Callable[[], keras.Model],
+    train: Split,
+    validation: Split,
+    config: RunConfig,
+    seed: int | None = None,
+    make_augmentation: Callable[[], keras.layers.Layer] | None = None,
+    make_dataset: Callable[[Split, str, int], tf.data.Dataset] | None = None,
+    verbose: int = 0,
+    pretrain_callbacks: Sequence[keras.callbacks.Callback] = (),
+    classifier_callbacks: Sequence[keras.callbacks.Callback] = (),
+    strategy: tf.distribute.Strategy | None = None,
+) -> TrainedModels:
+    """Pre-trains (unless `config.loss` is `"none"`), trains the classifier
+    keeping its best epoch on validation data, and tunes its thresholds there.
+
+    Args:
+        make_encoder: builds a fresh encoder (called after seeding).
+        train: the training data.
+        validation: the data that choose the epoch and the thresholds.
+        config: the run's options (`sdl_keras.run_config.RunConfig`); its
+            task options are not read here.
+        seed: fixes initial weights, shuffling and views; default
+            `config.seed`.
+        make_augmentation: builds a layer that makes one view of a batch of
+            `train.x` (the model then makes `config.num_views` views).
+        make_dataset: instead, `(split, purpose, seed) -> tf.data.Dataset`
+            of batches for a purpose: `"pretrain"` (inputs `[B, V, ...]` with
+            the views), `"train"` and `"evaluate"` (single views; not
+            shuffled for evaluate).
+        verbose: Keras verbosity.
+        pretrain_callbacks: added to pre-training's `fit` (e.g. TensorBoard).
+        classifier_callbacks: added to the classifier's `fit`.
+        strategy: the strategy pre-training runs under (see `pretrain`); the
+            classifier trains in this process alone.
+    """
+    seed = config.seed if seed is None else seed
+    started = time.perf_counter()
+    pretrained = pretrain(
+        make_encoder,
+        train,
+        config,
+        seed,
+        make_augmentation,
+        make_dataset,
+        verbose,
+        pretrain_callbacks,
+        strategy,
+    )
+    encoder, pretrainer = pretrained.encoder, pretrained.pretrainer
+    pretrain_history, pretrain_seconds = pretrained.history, pretrained.seconds
+
+    def data(split: Split, purpose: str) -> dict:
+        if make_dataset is None:
+            return {"x": split.x, "y": split.y, "batch_size": config.batch_size}
+        return {"x": make_dataset(split, purpose, seed), "shuffle": False}
+
+    num_labels = train.y.shape[1]
     classifier = MultiLabelClassifier(
         encoder,
         num_labels,

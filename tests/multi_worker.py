@@ -4,7 +4,7 @@ for test_multi_worker.py: `python multi_worker.py '<json options>'`.
 Options: `ports` (the cluster's, on 127.0.0.1) and `index` for a worker, none
 for the reference, which trains the same global batches with `model.fit`;
 `backup` (a directory), `log` and `weights` (output paths), `pause` (seconds
-after each step, to be killed mid-epoch).
+after each step, to be killed mid-epoch), `queue_size` (default 64).
 """
 
 import json
@@ -59,11 +59,11 @@ with strategy.scope():
         encoder,
         ProjectionHead(4, (8,)),
         num_labels=NUM_LABELS,
-        queue_size=64,
+        queue_size=options.get("queue_size", 64),
         momentum=0.9,
         classification_weight=0.5,
     )
-    model.compile(optimizer=keras.optimizers.Adam(0.01), loss=losses.SDL(0.2))
+    model.compile(optimizer=keras.optimizers.AdamW(0.01, 0.01), loss=losses.SDL(0.2))
 
 
 def make_dataset(context: tf.distribute.InputContext) -> tf.data.Dataset:

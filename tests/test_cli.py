@@ -63,12 +63,16 @@ def test_paired_bootstrap_interval():
     assert 0.0 < high - low < 0.03
 
 
-def run_cli(*arguments: str, timeout: int = 600, **popen):
-    """`sdl-keras ARGUMENTS` in a child process, as a user runs it."""
+def run_cli(
+    *arguments: str, timeout: int = 600, environment: dict | None = None, **popen
+):
+    """`sdl-keras ARGUMENTS` in a child process, as a user runs it (with
+    `environment` added to this process's)."""
     script = Path(sys.executable).parent / "sdl-keras"
     entry = [str(script)] if script.exists() else [sys.executable, "-m", "sdl_keras"]
     command = [*entry, *map(str, arguments)]
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env.update(environment or {})
     if popen:
         return subprocess.Popen(command, env=env, text=True, **popen)
     return subprocess.run(

@@ -62,20 +62,25 @@ def start_workers(tmp_path: Path, run: str, **options) -> list[subprocess.Popen]
     ]
 
 
-def reference(tmp_path: Path) -> dict:
+def reference(tmp_path: Path, **options) -> dict:
     weights = tmp_path / "reference.npz"
-    finish(start({"log": str(tmp_path / "reference.log"), "weights": str(weights)}))
+    log = str(tmp_path / "reference.log")
+    finish(start({"log": log, "weights": str(weights), **options}))
     return dict(np.load(weights))
 
 
-def assert_same_training(trained: dict, expected: dict) -> None:
+def assert_same_training(trained: dict, expected: dict, queue: bool = True) -> None:
     assert int(trained["steps"]) == int(expected["steps"]) == EPOCHS * STEPS
-    names = sorted(key for key in expected if key != "steps")
+    names = sorted(
+        (key for key in expected if key != "steps"), key=lambda k: int(k[1:])
+    )
     queue_embeddings, queue_labels = names[0], names[1]  # w0, w1: the queue
     for name in names:
-        if name in (queue_embeddings, queue_labels):
+        if queue and name in (queue_embeddings, queue_labels):
             continue
         np.testing.assert_allclose(trained[name], expected[name], atol=1e-5)
+    if not queue:
+        return
     # The workers enqueue each global batch in worker order, the reference in
     # sample order: the same keys and labels, rows permuted.
     np.testing.assert_allclose(
@@ -90,13 +95,16 @@ def _rows(embeddings, labels) -> np.ndarray:
     return rows[np.lexsort(np.round(rows, 4).T[::-1])]
 
 
-def test_two_workers_train_like_one_process(tmp_path):
-    workers = start_workers(tmp_path, "clean")
-    expected = reference(tmp_path)
+@pytest.mark.parametrize("queue_size", [0, 64])
+def test_two_workers_train_like_one_process(tmp_path, queue_size):
+    workers = start_workers(tmp_path, "clean", queue_size=queue_size)
+    expected = reference(tmp_path, queue_size=queue_size)
     for worker in workers:
         finish(worker)
     for index in range(2):
-        assert_same_training(dict(np.load(tmp_path / f"clean-{index}.npz")), expected)
+        assert_same_training(
+            dict(np.load(tmp_path / f"clean-{index}.npz")), expected, queue_size > 0
+        )
 
 
 def test_a_killed_job_resumes_from_its_backup(tmp_path):
@@ -137,3 +145,35 @@ def test_a_killed_job_resumes_from_its_backup(tmp_path):
     for index in range(2):
         assert_same_training(dict(np.load(tmp_path / f"resumed-{index}.npz")), expected)
     assert not backup.exists()  # removed once training completes
+
+
+def test_the_command_line_trains_under_tf_config(tmp_path):
+    from tests.test_cli import TINY, run_cli
+
+    ports = free_ports(2)
+    cluster = {"worker": [f"127.0.0.1:{port}" for port in ports]}
+    # Every worker runs the same command; only the chief (worker 0) writes.
+    command = [
+        "train", "--task", "hpo", *TINY, "--no-reference", "--no-linear-blend",
+        "--output-dir", tmp_path / "run", "--verbose", "0",
+    ]  # fmt: skip
+    workers = [
+        run_cli(
+            *command,
+            environment={
+                "TF_CONFIG": json.dumps(
+                    {"cluster": cluster, "task": {"type": "worker", "index": index}}
+                )
+            },
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        for index in range(2)
+    ]
+    outputs = [worker.communicate(timeout=600) for worker in workers]
+    for worker, (_, errors) in zip(workers, outputs, strict=True):
+        assert worker.returncode == 0, errors[-3000:]
+    history = json.loads((tmp_path / "run" / "history.json").read_text())
+    assert len(history["pretrain"]["loss"]) == 1
+    assert "wrote" in outputs[0][0] and "wrote" not in outputs[1][0]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["run"]

@@ -64,25 +64,60 @@ def _exit_cleanly_on_sigterm() -> None:
         signal.signal(signal.SIGTERM, terminate)
 
 
-def train_command(args) -> Path:
+def train_command(args) -> Path | None:
+    from sdl_keras.distributed import cluster_strategy, is_chief
+
+    # Under a TF_CONFIG cluster every worker runs this same command; the
+    # strategy is made first, before TensorFlow runs anything.
+    strategy = cluster_strategy()
     config = _run_config(args)
+    if not is_chief(strategy):
+        _pretrain_with_the_chief(config, strategy, args.verbose)
+        return None
     output = args.output_dir or Path("results/train") / (
         f"{config.task}_{config.loss}_seed{config.seed}"
     )
     with staged_directory(output, args.overwrite) as staging:
-        train_run(config, staging, verbose=args.verbose)
+        train_run(config, staging, verbose=args.verbose, strategy=strategy)
     print(f"wrote {output}")
     return output
 
 
+def _pretrain_with_the_chief(config: RunConfig, strategy, verbose: int) -> None:
+    """A worker other than the chief: loads the same task, pre-trains with the
+    chief, writes nothing."""
+    from sdl_keras.tasks import load_task
+    from sdl_keras.two_stage import pretrain
+
+    task = load_task(config)
+    arguments = task.pipeline.run_arguments()
+    pretrain(
+        arguments["make_encoder"],
+        task.train,
+        config,
+        config.seed,
+        arguments.get("make_augmentation"),
+        arguments.get("make_dataset"),
+        verbose=0,
+        strategy=strategy,
+    )
+    if verbose:
+        print("pre-trained with the chief; the chief writes the run")
+
+
 def train_run(
-    config: RunConfig, output: Path, verbose: int = 1, task: Task | None = None
+    config: RunConfig,
+    output: Path,
+    verbose: int = 1,
+    task: Task | None = None,
+    strategy=None,
 ) -> Path:
     """Trains one run into `output`: a directory that stands alone (see
     `sdl_keras.run_directory`), with the report, plots and TensorBoard logs,
     and the logistic-regression reference in the same table. `task`: the
     task `config` names, already loaded (runs that differ only in their
-    loss share it); loaded here otherwise."""
+    loss share it); loaded here otherwise. `strategy`: what pre-training runs
+    under (a `MultiWorkerMirroredStrategy` on the chief of a cluster)."""
     import keras
 
     from sdl_keras.cli import plots
@@ -105,6 +140,7 @@ def train_run(
         verbose=verbose,
         pretrain_callbacks=[keras.callbacks.TensorBoard(str(logs / "pretrain"))],
         classifier_callbacks=[keras.callbacks.TensorBoard(str(logs / "classifier"))],
+        strategy=strategy,
         **task.pipeline.run_arguments(),
     )
     blend = {}

@@ -513,7 +513,10 @@ def _gather(values):
     context = _replica_context()
     if context is None:
         return values
-    gathered = context.all_gather(values, axis=0)
+    # An identity places the value on this replica's device: batches straight
+    # from a multi-worker input pipeline carry none, and the collective needs
+    # one.
+    gathered = context.all_gather(tf.identity(values), axis=0)
     # all_gather forgets the static shape the loss needs.
     return tf.ensure_shape(gathered, [None, *values.shape[1:]])
 
