@@ -124,7 +124,10 @@ def fit_distributed(
         callback_list.on_epoch_begin(epoch)
         for metric in model.metrics:
             metric.reset_state()
-        progress = keras.utils.Progbar(steps_per_epoch) if verbose and chief else None
+        progress = None
+        if verbose and chief:
+            print(f"Epoch {epoch + 1}/{epochs}")
+            progress = keras.utils.Progbar(steps_per_epoch)
         iterator = iter(
             strategy.experimental_distribute_dataset(dataset)
             if isinstance(dataset, tf.data.Dataset)

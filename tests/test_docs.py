@@ -44,6 +44,9 @@ EDITS = {
     "--output-dir runs/hpo_sdl": "--output-dir runs/hpo_sdl --limit 400",
     "compare --profile cpu": "compare --profile ci",
     "default_recipe.py --report": "default_recipe.py --tasks yeast --seeds 0 --report",
+    "--task hpo --output-dir runs/cluster": "--task hpo --output-dir runs/cluster "
+    "--limit 300 --pretrain-epochs 1 --classifier-epochs 2 --no-reference "
+    "--no-linear-blend",
 }
 SKIPS_ALLOWED = 2
 
@@ -143,8 +146,15 @@ def test_block(block: Block, workspaces):
     elif block.language == "bash":
         for name in block.stand_ins:
             getattr(docs_stand_ins, name)(directory)
+        background: list = []
         for command in _commands(block.edited()):
-            _run_command(command, directory, block)
+            if command == "wait":
+                for started in background:
+                    _finish(started, block)
+                background = []
+            else:
+                background += _run_command(command, directory, block)
+        assert not background, f"{block.name}: `&` without `wait`"
     elif block.language == "jsonl":
         for line in block.text.splitlines():
             json.loads(line)
@@ -187,30 +197,60 @@ def _commands(text: str) -> list[str]:
     return commands
 
 
-def _run_command(command: str, directory: Path, block: Block) -> None:
-    words = shlex.split(command)
+def _run_command(command: str, directory: Path, block: Block) -> list:
+    """Runs `command`; one ending in `&` is started and returned, for
+    `wait` to finish."""
+    in_background = command.endswith("&")
+    words = shlex.split(command.removesuffix("&"))
+    environment = _environment()
+    if words[0] == "env":
+        # `env NAME=VALUE ... PROGRAM ARGUMENTS`
+        while "=" in words[1]:
+            name, value = words[1].split("=", 1)
+            environment[name] = value
+            words = [words[0], *words[2:]]
+        words = words[1:]
     if words[0] == "make":
         # The Makefile's targets are CI itself; here: that they exist and
         # what they would run.
         words, directory = ["make", "-n", *words[1:]], ROOT
     if words[:2] == ["pip", "install"]:
         _check_installed(words[2:], block)
-        return
+        return []
     program = shutil.which(words[0], path=f"{BIN}{os.pathsep}{os.environ['PATH']}")
     assert program, f"{block.name}: {words[0]} is not installed"
-    done = subprocess.run(
+    process = subprocess.Popen(
         [program, *words[1:]],
         cwd=directory,
-        env=_environment(),
-        capture_output=True,
+        env=environment,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         text=True,
-        timeout=1200,
     )
-    assert done.returncode == 0, f"{block.name}: {command}\n{done.stderr[-4000:]}"
-    for flag, value in itertools.pairwise(words):
+    started = Started(process, command, directory, words)
+    if in_background:
+        return [started]
+    _finish(started, block)
+    return []
+
+
+@dataclasses.dataclass(frozen=True)
+class Started:
+    process: subprocess.Popen
+    command: str
+    directory: Path
+    words: list[str]
+
+
+def _finish(started: Started, block: Block) -> None:
+    """Waits for a command and checks it succeeded and wrote its outputs."""
+    _, errors = started.process.communicate(timeout=1200)
+    message = f"{block.name}: {started.command}\n{errors[-4000:]}"
+    assert started.process.returncode == 0, message
+    for flag, value in itertools.pairwise(started.words):
         if flag in ("--output", "--output-dir", "--report"):
-            assert (directory / value).exists(), (
-                f"{block.name}: {command} wrote no {value}"
+            assert (started.directory / value).exists(), (
+                f"{block.name}: {started.command} wrote no {value}"
             )
 
 
