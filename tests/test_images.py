@@ -212,6 +212,16 @@ def test_view_layer_seeding_training_and_serialization():
         ViewAugmentation(channels=2)
 
 
+def test_several_views_at_once_are_the_layer_on_repeated_images():
+    pixels = _smooth_images(4)
+    views = np.asarray(ViewAugmentation(3, seed=5).views(pixels, 3))
+    assert views.shape == (4, 3, *pixels.shape[1:])
+    # The same draws, sample-major: the layer on each image repeated thrice.
+    repeated = ViewAugmentation(3, seed=5)(np.repeat(pixels, 3, axis=0))
+    np.testing.assert_allclose(views.reshape(12, *pixels.shape[1:]), repeated)
+    assert not np.allclose(views[:, 0], views[:, 1])
+
+
 def test_image_encoders_and_local_weights(tmp_path):
     from sdl_keras.encoders import application_image_encoder, small_cnn_image_encoder
 

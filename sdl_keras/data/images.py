@@ -109,12 +109,15 @@ def image_dataset(
         if augmentation is None:
             raise ValueError("Views need an `augmentation` (see ViewAugmentation).")
         dataset = dataset.map(
-            lambda batch, y: (
-                tf.stack(
-                    [augmentation(batch, training=True) for _ in range(num_views)], 1
-                ),
-                y,
-            ),
+            lambda batch, y: (_views(augmentation, batch, num_views), y),
             num_parallel_calls=tf.data.AUTOTUNE,
         )
     return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+def _views(augmentation: keras.layers.Layer, batch, num_views: int):
+    """`[B, V, H, W, C]`: V views of a batch, in one call where the layer
+    makes several at once (`ViewAugmentation.views`)."""
+    if hasattr(augmentation, "views"):
+        return augmentation.views(batch, num_views)
+    return tf.stack([augmentation(batch, training=True) for _ in range(num_views)], 1)

@@ -93,32 +93,41 @@ class ViewAugmentation(keras.layers.Layer):
     def call(self, images, training=True):
         if not training:
             return images
+        unbatched = len(images.shape) == 3
+        views = self.views(images[None] if unbatched else images, 1)[:, 0]
+        return views[0] if unbatched else views
+
+    def views(self, images, num_views: int):
+        """`[B, num_views, H, W, C]`: independent views of each image of a
+        batch `[B, H, W, C]`, drawn together: the batch is padded once and
+        resampled once for all of them (what a pipeline making two views
+        calls instead of the layer twice)."""
         pixels = ops.cast(images, "float32")
-        unbatched = len(pixels.shape) == 3
-        if unbatched:
-            pixels = pixels[None]
         batch = ops.shape(pixels)[0]
+        count = batch * num_views
         if self.crop_zoom or self.shift or self.flip:
-            pixels = self._move(pixels, batch)
+            pixels = self._move(pixels, count, num_views)
+        else:
+            pixels = ops.repeat(pixels, num_views, axis=0)
         if self.colour or (self.channels == 3 and self.grayscale_rate):
-            pixels = ops.clip(self._recolour(pixels, batch), 0.0, 255.0)
-        if unbatched:
-            pixels = pixels[0]
-        return ops.cast(pixels, images.dtype)
+            pixels = ops.clip(self._recolour(pixels, count), 0.0, 255.0)
+        # Sample-major: the views of one image are adjacent.
+        views = ops.reshape(pixels, (batch, num_views, *images.shape[1:]))
+        return ops.cast(views, images.dtype)
 
     def _uniform(self, batch, low: float, high: float):
         return keras.random.uniform(
             (batch,), low, high, dtype="float32", seed=self.seed_generator
         )
 
-    def _move(self, pixels, batch):
+    def _move(self, pixels, count, num_views: int):
         height = ops.cast(ops.shape(pixels)[1], "float32")
         width = ops.cast(ops.shape(pixels)[2], "float32")
-        zoom = self._uniform(batch, 1.0 - self.crop_zoom, 1.0)
-        shift_x = self._uniform(batch, -self.shift, self.shift) * width
-        shift_y = self._uniform(batch, -self.shift, self.shift) * height
-        flipped = self._uniform(batch, 0.0, 1.0) < (0.5 if self.flip else 0.0)
-        return resample_views(pixels, zoom, shift_x, shift_y, flipped)
+        zoom = self._uniform(count, 1.0 - self.crop_zoom, 1.0)
+        shift_x = self._uniform(count, -self.shift, self.shift) * width
+        shift_y = self._uniform(count, -self.shift, self.shift) * height
+        flipped = self._uniform(count, 0.0, 1.0) < (0.5 if self.flip else 0.0)
+        return resample_views(pixels, zoom, shift_x, shift_y, flipped, num_views)
 
     def _recolour(self, pixels, batch):
         """Brightness b and contrast c give c·x + (1 − c)·mean + b per
@@ -180,7 +189,7 @@ class ViewAugmentation(keras.layers.Layer):
         }
 
 
-def resample_views(images, zoom, shift_x, shift_y, flipped):
+def resample_views(images, zoom, shift_x, shift_y, flipped, num_views: int = 1):
     """Each image zoomed in by `zoom` about its centre, shifted by
     `(shift_x, shift_y)` pixels, flipped horizontally where `flipped`, in
     one bilinear resampling: output pixel (x, y) samples
@@ -190,11 +199,14 @@ def resample_views(images, zoom, shift_x, shift_y, flipped):
 
     As a crop box per image (a flipped box flips the crop) on the image
     padded by reflection, so `tf.image.crop_and_resize` does the sampling.
+    With `num_views` the draws hold `B · num_views` values, sample-major, and
+    the result `[B · num_views, H, W, C]` takes every view of an image from
+    the one padded copy.
     """
     import tensorflow as tf
 
     shape = tf.shape(images)
-    batch, height, width = shape[0], shape[1], shape[2]
+    height, width = shape[1], shape[2]
     # A zoom-in never leaves the image; the shift leaves it by at most its
     # size, which the padding covers.
     pad_y = tf.cast(tf.math.ceil(tf.reduce_max(tf.abs(shift_y))), "int32") + 1
@@ -218,8 +230,8 @@ def resample_views(images, zoom, shift_x, shift_y, flipped):
     views = tf.image.crop_and_resize(
         padded,
         tf.stack([top, left, bottom, right], axis=1),
-        tf.range(batch),
+        tf.repeat(tf.range(shape[0]), num_views),
         tf.stack([height, width]),
     )
     # The crop size is a tensor; the views keep the images' static shape.
-    return tf.ensure_shape(views, images.shape)
+    return tf.ensure_shape(views, [None, *images.shape[1:]])
