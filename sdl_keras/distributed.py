@@ -86,7 +86,11 @@ def fit_distributed(
         A `keras.callbacks.History` of the epochs trained by this call.
     """
     if epochs < 1 or steps_per_epoch < 1:
-        raise ValueError("`epochs` and `steps_per_epoch` must be ≥ 1.")
+        raise ValueError(
+            "`epochs` and `steps_per_epoch` must be ≥ 1; received "
+            f"{epochs} and {steps_per_epoch} (a dataset of unknown length "
+            "needs `steps_per_epoch` given)."
+        )
     strategy = model.distribute_strategy
     if model.optimizer is None:
         raise ValueError("Compile the model before `fit_distributed`.")
@@ -138,12 +142,22 @@ def fit_distributed(
             next(iterator)
         for batch in range(done, steps_per_epoch):
             callback_list.on_train_batch_begin(batch)
-            logs = {name: float(value) for name, value in train_step(iterator).items()}
+            try:
+                outputs = train_step(iterator)
+            except (StopIteration, tf.errors.OutOfRangeError):
+                raise ValueError(
+                    f"The dataset ran out after {batch} steps of epoch {epoch + 1}; "
+                    f"steps_per_epoch={steps_per_epoch} needs that many global "
+                    "batches each epoch."
+                ) from None
+            logs = {name: float(value) for name, value in outputs.items()}
             callback_list.on_train_batch_end(batch, logs)
             if progress is not None:
                 progress.update(batch + 1, list(logs.items()))
             if int(step.numpy()) % every == 0:
                 backup.save()
+            if model.stop_training:
+                break
         callback_list.on_epoch_end(epoch, logs)
         if model.stop_training:
             break

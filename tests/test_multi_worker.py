@@ -96,6 +96,41 @@ def _rows(embeddings, labels) -> np.ndarray:
 
 
 @pytest.mark.parametrize("queue_size", [0, 64])
+def _small_model():
+    import keras
+
+    from sdl_keras.models import ContrastiveModel, ProjectionHead
+
+    keras.utils.set_random_seed(0)
+    encoder = keras.Sequential([keras.Input((6,)), keras.layers.Dense(8)])
+    model = ContrastiveModel(encoder, ProjectionHead(4, (8,)), num_labels=3)
+    model.compile(optimizer=keras.optimizers.Adam(0.01))
+    return model
+
+
+def test_in_one_process_it_trains_as_fit_does(tmp_path):
+    import tensorflow as tf
+
+    from sdl_keras.distributed import fit_distributed
+
+    rng = np.random.default_rng(0)
+    views = rng.normal(size=(32, 2, 6)).astype("float32")
+    labels = np.eye(3, dtype="float32")[np.arange(32) % 3]
+    expected = _small_model()
+    expected.fit(views, labels, batch_size=8, epochs=2, shuffle=False, verbose=0)
+    model = _small_model()
+    batches = tf.data.Dataset.from_tensor_slices((views, labels)).batch(8)
+    history = fit_distributed(
+        model, batches, 2, 4, backup_dir=tmp_path / "backup", verbose=0
+    )
+    assert len(history.history["loss"]) == 2
+    for actual, wanted in zip(model.get_weights(), expected.get_weights(), strict=True):
+        np.testing.assert_allclose(actual, wanted, atol=1e-6)
+    assert not (tmp_path / "backup").exists()
+    with pytest.raises(ValueError, match="ran out after 4 steps of epoch 1"):
+        fit_distributed(_small_model(), batches, 1, 5, verbose=0)
+
+
 def test_two_workers_train_like_one_process(tmp_path, queue_size):
     workers = start_workers(tmp_path, "clean", queue_size=queue_size)
     expected = reference(tmp_path, queue_size=queue_size)
