@@ -114,7 +114,11 @@ def padded_label_indices(labels, max_labels: int):
     """Label indices `[B, max_labels]` padded with -1, from multi-hot or
     sparse labels: the inverse of `sparse_labels` (TensorFlow)."""
     sets = labels if isinstance(labels, LabelSets) else LabelSets(labels, True)
-    assert sets.entries is not None
+    if sets.entries is None:
+        raise ValueError(
+            "Label indices come from multi-hot or sparse labels [B, L]; "
+            "received class ids."
+        )
     return sets.padded_indices(max_labels)
 
 
@@ -254,33 +258,6 @@ class LabelSets:
 
     # `valid` (scalar bool): every label value is allowed. XLA drops the
     # assertions of `require`, so the losses also turn invalid labels into NaN.
-
-
-def concatenate_label_sets(parts: list[LabelSets]) -> LabelSets:
-    """One `LabelSets` of the samples of `parts`, in order (same form)."""
-    first = parts[0]
-    joined = LabelSets.__new__(LabelSets)
-    joined.class_ids = joined.multi_hot = joined.entries = None
-    joined.num_labels = first.num_labels
-    joined.label_space = first.label_space
-    joined.valid = ops.all(ops.stack([ops.all(part.valid) for part in parts]))
-    joined.sizes = ops.concatenate([part.sizes for part in parts], axis=0)
-    if first.class_ids is not None:
-        joined.class_ids = ops.concatenate([p.class_ids for p in parts], axis=0)
-    elif first.multi_hot is not None:
-        joined.multi_hot = ops.concatenate([p.multi_hot for p in parts], axis=0)
-    else:
-        import tensorflow as tf
-
-        rows, cols, offset = [], [], tf.constant(0, tf.int64)
-        for part in parts:
-            assert part.entries is not None
-            rows.append(part.entries[0] + offset)
-            cols.append(part.entries[1])
-            offset += tf.cast(part.batch_size, tf.int64)
-        joined.entries = (tf.concat(rows, 0), tf.concat(cols, 0))
-    joined.batch_size = ops.shape(joined.sizes)[0]
-    return joined
 
 
 class LabelPairs:

@@ -163,6 +163,8 @@ def test_label_indices_round_trip_and_bad_input_is_named():
         relations.sparse_labels([[5, 0]], 5)
     with pytest.raises(ValueError, match="more than max_labels=2"):
         relations.padded_label_indices(labels, 2)
+    with pytest.raises(ValueError, match="received class ids"):
+        relations.padded_label_indices([0, 3, 1], 2)
     twos = tf.SparseTensor([[0, 1], [1, 1]], [2.0, 1.0], [2, 4])
     with pytest.raises(ValueError, match="ones only"):
         weighted_supcon_loss(twos, np.ones((2, 3), "float32"))
