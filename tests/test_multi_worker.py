@@ -95,7 +95,6 @@ def _rows(embeddings, labels) -> np.ndarray:
     return rows[np.lexsort(np.round(rows, 4).T[::-1])]
 
 
-@pytest.mark.parametrize("queue_size", [0, 64])
 def _small_model():
     import keras
 
@@ -131,6 +130,7 @@ def test_in_one_process_it_trains_as_fit_does(tmp_path):
         fit_distributed(_small_model(), batches, 1, 5, verbose=0)
 
 
+@pytest.mark.parametrize("queue_size", [0, 64])
 def test_two_workers_train_like_one_process(tmp_path, queue_size):
     workers = start_workers(tmp_path, "clean", queue_size=queue_size)
     expected = reference(tmp_path, queue_size=queue_size)
