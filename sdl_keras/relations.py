@@ -195,9 +195,9 @@ class LabelSets:
             self.valid,
             "Sparse `y_true` must hold ones only: one entry per (sample, label).",
         )
-        self.valid = tf.logical_and(
-            self.valid, tf.reduce_all(labels.indices[:, 1] < labels.dense_shape[1])
-        )
+        in_range = tf.reduce_all(labels.indices[:, 1] < labels.dense_shape[1])
+        require(in_range, "Sparse `y_true` has a label index beyond its width L.")
+        self.valid = tf.logical_and(self.valid, in_range)
         if as_entries or _use_entries(self.num_labels):
             self._set_entries(labels.indices[:, 0], labels.indices[:, 1])
             return
@@ -444,9 +444,9 @@ class _SharedEntries:
         self.pair_label = tf.gather(anchor_labels, owner)
         # Pairs as flat indices of the [N, M] result: a segment sum over them
         # is cheaper than a scatter into the matrix.
-        self.pair_cell = tf.gather(tf.gather(rows, anchor_entries), owner) * self.shape[
-            1
-        ] + tf.gather(other_rows, other_entries)
+        pair_rows = tf.gather(tf.gather(rows, anchor_entries), owner)
+        pair_columns = tf.gather(other_rows, other_entries)
+        self.pair_cell = pair_rows * self.shape[1] + pair_columns
 
     def sum_over_labels(self, per_label: Callable):
         import tensorflow as tf

@@ -118,14 +118,15 @@ def pretrain(
             "Pre-training needs exactly one way to make views: "
             "`make_augmentation` or `make_dataset`."
         )
+    keras.utils.set_random_seed(seed)
+    if not config.pretrains:
+        # Nothing to share across workers: the encoder stays in this process.
+        return Pretrained(make_encoder(), None, {}, 0.0)
     strategy = strategy or tf.distribute.get_strategy()
     across_workers = isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
-    keras.utils.set_random_seed(seed)
     started = time.perf_counter()
     with strategy.scope():
         encoder = make_encoder()
-    if not config.pretrains:
-        return Pretrained(encoder, None, {}, 0.0)
     num_labels = train.y.shape[1]
     with strategy.scope():
         pretrainer = ContrastiveModel(

@@ -168,6 +168,12 @@ def test_label_indices_round_trip_and_bad_input_is_named():
     twos = tf.SparseTensor([[0, 1], [1, 1]], [2.0, 1.0], [2, 4])
     with pytest.raises(ValueError, match="ones only"):
         weighted_supcon_loss(twos, np.ones((2, 3), "float32"))
+    beyond = tf.SparseTensor([[0, 1], [1, 7]], [1.0, 1.0], [2, 4])
+    with pytest.raises(ValueError, match="label index beyond its width"):
+        weighted_supcon_loss(beyond, np.ones((2, 3), "float32"))
+    encoder = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4)])
+    with pytest.raises(ValueError, match="`max_labels` must be an integer ≥ 1"):
+        ContrastiveModel(encoder, num_labels=4, queue_size=8, max_labels=0)
 
 
 @pytest.mark.parametrize("queue_size", [0, 64])

@@ -41,7 +41,7 @@ def label_dataset(labels, large: bool) -> tf.data.Dataset:
 
     Args:
         labels: multi-hot `[N, L]`, dense or a SciPy sparse matrix.
-        large: yield label indices (batch them with `batch_labels`).
+        large: yield label indices (batch them with `batch_examples`).
     """
     if not large:
         dense = labels.toarray() if hasattr(labels, "tocsr") else labels

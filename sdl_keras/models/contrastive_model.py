@@ -112,12 +112,13 @@ class ContrastiveModel(keras.Model):
             )
         super().__init__(**kwargs)
         _check_hyper_parameters(
-            num_views, num_labels, classification_weight, queue_size, momentum
+            num_views,
+            num_labels,
+            classification_weight,
+            queue_size,
+            momentum,
+            max_labels,
         )
-        if max_labels is not None and (int(max_labels) != max_labels or max_labels < 1):
-            raise ValueError(
-                f"`max_labels` must be an integer ≥ 1; received {max_labels}."
-            )
         self.encoder = functional_encoder(encoder, input_shape)
         self.projection_head = projection_head or ProjectionHead()
         self.num_views = int(num_views)
@@ -469,12 +470,13 @@ class ContrastiveModel(keras.Model):
 
 
 def _check_hyper_parameters(
-    num_views, num_labels, classification_weight, queue_size, momentum
+    num_views, num_labels, classification_weight, queue_size, momentum, max_labels
 ) -> None:
     if int(num_views) != num_views or num_views < 1:
         raise ValueError(f"`num_views` must be an integer ≥ 1; received {num_views}.")
-    if num_labels is not None and (int(num_labels) != num_labels or num_labels < 1):
-        raise ValueError(f"`num_labels` must be an integer ≥ 1; received {num_labels}.")
+    for name, count in (("num_labels", num_labels), ("max_labels", max_labels)):
+        if count is not None and (int(count) != count or count < 1):
+            raise ValueError(f"`{name}` must be an integer ≥ 1; received {count}.")
     if not math.isfinite(classification_weight) or classification_weight < 0:
         raise ValueError(
             "`classification_weight` must be finite and ≥ 0; received "
