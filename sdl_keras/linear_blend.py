@@ -17,10 +17,8 @@ import keras
 import numpy as np
 
 from sdl_keras.metrics import mean_average_precision
-from sdl_keras.references import fit_logistic_regression
+from sdl_keras.references import LOGREG_C, fit_logistic_regression
 
-# Inverse regularisation strengths tried; the best on validation mAP is kept.
-LINEAR_C = (4.0, 16.0, 64.0)
 # Shares of the linear model tried in the blend.
 LINEAR_WEIGHTS = tuple(step / 10 for step in range(11))
 
@@ -46,17 +44,14 @@ def fit_linear_blend(
     validation_inputs = pipeline.make_dataset(validation, "evaluate", 0)
     own = classifier.predict(validation_inputs, verbose=0)
     weights, bias, c, linear = fit_logistic_regression(
-        x_train, train.y, x_validation, validation.y, LINEAR_C
+        x_train, train.y, x_validation, validation.y, LOGREG_C
     )
     linear_quality = mean_average_precision(validation.y, linear)
     blends = {
         share: mean_average_precision(validation.y, (1 - share) * own + share * linear)
         for share in LINEAR_WEIGHTS
     }
-    # The smallest share within 0.001 of the best: the classifier keeps what
-    # the linear model does not clearly improve.
-    top = max(blends.values())
-    share = min(s for s, quality in blends.items() if quality >= top - 1e-3)
+    share = chosen_share(blends)
     head = keras.layers.Dense(train.y.shape[1], name="linear_head")
     linear_model = keras.Sequential([features, head], name="linear_model")
     head.set_weights([weights.astype("float32"), bias.astype("float32")])
@@ -73,6 +68,20 @@ def fit_linear_blend(
             "blend": blends[share],
         },
     }
+
+
+def chosen_share(blends: dict[float, float], tolerance: float = 1e-3) -> float:
+    """The linear model's share, from the validation mAP of each blend
+    (share 0: the classifier alone; 1: the linear model alone): of the shares
+    within `tolerance` of the best, the one nearest the better model alone.
+    A blend must clearly beat that model to be kept: a small validation set
+    ranks near-equal blends by chance."""
+    top = max(blends.values())
+    alone = 1.0 if blends[1.0] > blends[0.0] else 0.0
+    near_top = [
+        share for share, quality in blends.items() if quality >= top - tolerance
+    ]
+    return min(near_top, key=lambda share: abs(share - alone))
 
 
 def _features(features: keras.Model, pipeline, split):

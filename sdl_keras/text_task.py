@@ -28,6 +28,11 @@ TOKENIZERS = {
     "wordpiece": text.wordpiece_tokenizer,
 }
 ENCODERS = ("bow", "cnn", "transformer")
+# Word and bigram columns the `bow` tokenizer keeps at least: the linear
+# model of the default recipe reads all of them (as many as the
+# logistic-regression reference's TF-IDF), the encoder its
+# `vocabulary_size` most frequent.
+LINEAR_VOCABULARY_SIZE = 50000
 VOCABULARY_FILE = "tokenizer_vocabulary.txt"
 
 
@@ -47,6 +52,8 @@ class TextTask(InputPipeline):
             `bow` views drop words instead).
         idf: inverse document frequencies of the `bow` counts.
         num_views: views per document in pre-training.
+        encoder_columns: count columns the `bow` encoder reads (the most
+            frequent); default: all of them.
     """
 
     kind = "text"
@@ -58,6 +65,7 @@ class TextTask(InputPipeline):
     augmentation: text.TextAugmentation | None
     idf: np.ndarray | None = None
     num_views: int = 2
+    encoder_columns: int | None = None
 
     @classmethod
     def build(
@@ -73,10 +81,20 @@ class TextTask(InputPipeline):
         frequencies) from the training texts, or loads a preset's tokenizer."""
         train_texts = list(train_texts)
         if encoder == "bow":
-            layer = text.bag_of_words_tokenizer(train_texts, vocabulary_size)
+            layer = text.bag_of_words_tokenizer(
+                train_texts, max(vocabulary_size, LINEAR_VOCABULARY_SIZE)
+            )
             frequencies = text.document_frequencies(layer, train_texts)
             idf = inverse_document_frequency(frequencies, len(train_texts))
-            return cls(layer, encoder, max_length, batch_size, None, idf)
+            return cls(
+                layer,
+                encoder,
+                max_length,
+                batch_size,
+                None,
+                idf,
+                encoder_columns=vocabulary_size,
+            )
         if encoder in ENCODERS:
             if tokenizer not in TOKENIZERS:
                 raise ValueError(
@@ -91,7 +109,7 @@ class TextTask(InputPipeline):
 
     def make_encoder(self) -> keras.Model:
         if self.encoder == "bow":
-            return bag_of_words_text_encoder(self._idf())
+            return bag_of_words_text_encoder(self._idf(), columns=self.encoder_columns)
         size = text.vocabulary_size(self.tokenizer)
         if self.encoder == "cnn":
             return cnn_text_encoder(size, embedding_dim=64, filters=256, kernel_size=5)
@@ -100,7 +118,8 @@ class TextTask(InputPipeline):
         return backbone_text_encoder(self.encoder)
 
     def linear_features(self) -> keras.Model | None:
-        """The sublinear TF-IDF the `bow` encoder starts from."""
+        """The sublinear TF-IDF of every count column (the `bow` encoder
+        reads the first `encoder_columns` of them)."""
         if self.encoder != "bow":
             return None
         idf = self._idf()
@@ -178,6 +197,7 @@ class TextTask(InputPipeline):
             else dataclasses.asdict(self.augmentation),
             "idf": None if self.idf is None else [float(v) for v in self.idf],
             "num_views": self.num_views,
+            "encoder_columns": self.encoder_columns,
         }
 
     @classmethod
@@ -204,4 +224,5 @@ class TextTask(InputPipeline):
             None if augmentation is None else text.TextAugmentation(**augmentation),
             None if state["idf"] is None else np.asarray(state["idf"], "float32"),
             state.get("num_views", 2),
+            state.get("encoder_columns"),
         )

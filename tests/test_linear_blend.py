@@ -58,3 +58,23 @@ def test_no_plain_features_no_blend():
     from sdl_keras.image_task import ImageTask
 
     assert fit_linear_blend(None, ImageTask((8, 8)), None, None) == {}
+
+
+@pytest.mark.parametrize(
+    "blends, expected",
+    [
+        # The linear model alone is better; a blend within the tolerance of
+        # the best does not replace it.
+        ({0.0: 0.70, 0.5: 0.80, 0.9: 0.8424, 1.0: 0.8421}, 1.0),
+        # The classifier alone is better: the same rule keeps it.
+        ({0.0: 0.9520, 0.1: 0.9525, 0.5: 0.94, 1.0: 0.93}, 0.0),
+        # A blend clearly ahead of both is kept.
+        ({0.0: 0.88, 0.3: 0.8945, 0.4: 0.8941, 1.0: 0.872}, 0.3),
+        # Of blends tied with the best, the one nearest the better model.
+        ({0.0: 0.80, 0.6: 0.8502, 0.7: 0.8500, 1.0: 0.83}, 0.7),
+    ],
+)
+def test_chosen_share_keeps_the_better_model_unless_a_blend_beats_it(blends, expected):
+    from sdl_keras.linear_blend import chosen_share
+
+    assert chosen_share(blends) == expected

@@ -363,3 +363,36 @@ def test_tokenizer_from_a_local_preset(tmp_path, corpus):
     assert features.shape == (4, 8)  # the tiny backbone's hidden size
     with pytest.raises(ValueError, match="tokenizer"):
         TextTask.build(texts, "cnn", "bpe")
+
+
+def test_bag_of_words_encoder_reads_its_most_frequent_columns(corpus, tmp_path):
+    """The `bow` tokenizer keeps n-grams for the linear model beyond the
+    encoder's `vocabulary_size`; the encoder reads only the most frequent
+    ones, and a saved pipeline keeps that split."""
+    from sdl_keras.data import text
+    from sdl_keras.text_task import TextTask
+
+    texts, _ = corpus
+    task = TextTask.build(texts, vocabulary_size=20)
+    columns = text.vocabulary_size(task.tokenizer)
+    assert columns > 20 and len(task.idf) == columns
+    counts = np.asarray(task.tokenizer(texts[:8]), "float32")
+    # TextVectorization orders its vocabulary by frequency: the first columns
+    # are the most frequent n-grams (column 0: unknown).
+    totals = np.asarray(task.tokenizer(texts)).sum(axis=0)
+    assert totals[1:20].min() >= totals[20:].max()
+    encoder = task.make_encoder()
+    assert encoder.input_shape == (None, columns)
+    assert encoder.get_layer("tf_idf").idf_weights.shape == (20,)
+    changed = counts.copy()
+    changed[:, 20:] += 3.0
+    np.testing.assert_allclose(
+        encoder(counts, training=False), encoder(changed, training=False), atol=1e-6
+    )
+    linear = np.asarray(task.linear_features()(counts))
+    assert linear.shape == (8, columns)
+    np.testing.assert_allclose(np.linalg.norm(linear, axis=1), 1.0, atol=1e-5)
+    state = json.loads(json.dumps(task.state(tmp_path)))
+    loaded = TextTask.from_state(state, tmp_path)
+    assert loaded.encoder_columns == 20
+    assert loaded.make_encoder().get_layer("tf_idf").idf_weights.shape == (20,)

@@ -21,6 +21,7 @@ def bag_of_words_text_encoder(
     hidden_dim: int = 512,
     dropout: float = 0.5,
     input_dropout: float = 0.5,
+    columns: int | None = None,
     name: str = "bag_of_words_text_encoder",
 ) -> keras.Model:
     """Word and n-gram counts `[B, V]` (`sdl_keras.data.text.
@@ -33,9 +34,15 @@ def bag_of_words_text_encoder(
         hidden_dim: width of the hidden layer (the features).
         dropout: dropout on the features.
         input_dropout: dropout on the TF-IDF values (drops words).
+        columns: read only the first `columns` count columns (the most
+            frequent n-grams of a `TextVectorization` vocabulary); the
+            tokenizer may know more for a linear model beside the encoder.
+            Default: all.
     """
     counts = keras.Input((len(idf),), dtype="float32", name="counts")
-    x = TermWeighting(idf, name="tf_idf")(counts)
+    columns = len(idf) if columns is None else min(columns, len(idf))
+    read = counts if columns == len(idf) else counts[:, :columns]
+    x = TermWeighting(idf[:columns], name="tf_idf")(read)
     x = keras.layers.Dropout(input_dropout)(x)
     x = keras.layers.Dense(hidden_dim, activation="relu", name="hidden")(x)
     features = keras.layers.Dropout(dropout)(x)
