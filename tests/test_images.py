@@ -1,6 +1,7 @@
 """Images: composite scenes, the pipeline, encoders, COCO loading."""
 
 import json
+import math
 
 import keras
 import numpy as np
@@ -277,6 +278,34 @@ def test_several_views_at_once_are_the_layer_on_repeated_images():
     repeated = ViewAugmentation(3, seed=5)(np.repeat(pixels, 3, axis=0))
     np.testing.assert_allclose(views.reshape(12, *pixels.shape[1:]), repeated)
     assert not np.allclose(views[:, 0], views[:, 1])
+
+
+@pytest.mark.parametrize("size, flip", [((32, 32), True), ((24, 40), False)])
+def test_views_of_images_padded_once_equal_views_padded_every_call(size, flip):
+    """What the pipeline caches (each image padded once by `pad`) gives the
+    views the layer draws from the images themselves, draw for draw."""
+    pixels = _smooth_images(5, max(size))[:, : size[0], : size[1]]
+    layer = ViewAugmentation(3, shift=0.3, flip=flip, seed=2)
+    padding = layer.padding(*size)
+    assert padding == (math.ceil(0.3 * size[0]) + 1, math.ceil(0.3 * size[1]) + 1)
+    padded = layer.pad(pixels)
+    assert padded.shape == (5, size[0] + 2 * padding[0], size[1] + 2 * padding[1], 3)
+    np.testing.assert_array_equal(
+        np.asarray(padded)[:, padding[0] : -padding[0], padding[1] : -padding[1]],
+        pixels,
+    )
+    from_padded = ViewAugmentation(3, shift=0.3, flip=flip, seed=2).views(
+        padded, 2, padding
+    )
+    assert from_padded.shape == (5, 2, *size, 3)
+    np.testing.assert_allclose(from_padded, layer.views(pixels, 2), atol=1e-3)
+    # Without any move the views are the colour jitter of the image inside.
+    still = ViewAugmentation(3, crop_zoom=0, shift=0, flip=False, seed=1)
+    np.testing.assert_allclose(
+        still.views(still.pad(pixels), 2, still.padding(*size)),
+        ViewAugmentation(3, crop_zoom=0, shift=0, flip=False, seed=1).views(pixels, 2),
+        atol=1e-3,
+    )
 
 
 def test_image_encoders_and_local_weights(tmp_path):

@@ -21,6 +21,7 @@ from sdl_keras.data.label_batches import (
     label_dataset,
     to_large_label_form,
 )
+from sdl_keras.data.view_augmentation import ViewAugmentation
 
 
 def decode_image(data: tf.Tensor, channels: int) -> tf.Tensor:
@@ -97,6 +98,14 @@ def image_dataset(
         lambda image: resize_image(image, (height, width)),
         num_parallel_calls=tf.data.AUTOTUNE,
     )
+    if num_views and augmentation is None:
+        raise ValueError("Views need an `augmentation` (see ViewAugmentation).")
+    padding = (0, 0)
+    if num_views and isinstance(augmentation, ViewAugmentation):
+        # Padded once, before the cache, rather than every batch of every
+        # epoch (ViewAugmentation.views then pads nothing).
+        padding = augmentation.padding(height, width)
+        pixels = pixels.map(augmentation.pad, num_parallel_calls=tf.data.AUTOTUNE)
     dataset = tf.data.Dataset.zip(pixels, label_dataset(labels, large_labels))
     if cache:
         dataset = dataset.cache()
@@ -106,18 +115,18 @@ def image_dataset(
     if large_labels:
         dataset = to_large_label_form(dataset, labels.shape[1])
     if num_views:
-        if augmentation is None:
-            raise ValueError("Views need an `augmentation` (see ViewAugmentation).")
         dataset = dataset.map(
-            lambda batch, y: (_views(augmentation, batch, num_views), y),
+            lambda batch, y: (_views(augmentation, batch, num_views, padding), y),
             num_parallel_calls=tf.data.AUTOTUNE,
         )
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
-def _views(augmentation: keras.layers.Layer, batch, num_views: int):
+def _views(augmentation: keras.layers.Layer, batch, num_views: int, padding):
     """`[B, V, H, W, C]`: V views of a batch, in one call where the layer
-    makes several at once (`ViewAugmentation.views`)."""
+    makes several at once (`ViewAugmentation.views`, on images it padded)."""
+    if any(padding):
+        return augmentation.views(batch, num_views, padding)
     if hasattr(augmentation, "views"):
         return augmentation.views(batch, num_views)
     return tf.stack([augmentation(batch, training=True) for _ in range(num_views)], 1)

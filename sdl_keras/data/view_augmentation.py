@@ -97,37 +97,70 @@ class ViewAugmentation(keras.layers.Layer):
         views = self.views(images[None] if unbatched else images, 1)[:, 0]
         return views[0] if unbatched else views
 
-    def views(self, images, num_views: int):
+    def views(self, images, num_views: int, padding: tuple[int, int] = (0, 0)):
         """`[B, num_views, H, W, C]`: independent views of each image of a
-        batch `[B, H, W, C]`, drawn together: the batch is padded once and
-        resampled once for all of them (what a pipeline making two views
-        calls instead of the layer twice)."""
+        batch, drawn together: the batch is padded once and resampled once
+        for all of them (what a pipeline making two views calls instead of
+        the layer twice).
+
+        Args:
+            images: `[B, H, W, C]`, or `[B, H + 2·p_y, W + 2·p_x, C]` as
+                `pad` returns them.
+            num_views: views per image.
+            padding: `(p_y, p_x)` where the images come from `pad` (see
+                `padding`): the views then have the size before padding, and
+                nothing is padded here (a pipeline pads each image once,
+                before caching, instead of every batch of every epoch).
+        """
         pixels = ops.cast(images, "float32")
         batch = ops.shape(pixels)[0]
         count = batch * num_views
+        shape = tuple(images.shape[1:])
+        if any(padding):
+            pad_y, pad_x = padding
+            shape = (shape[0] - 2 * pad_y, shape[1] - 2 * pad_x, shape[2])
         if self.crop_zoom or self.shift or self.flip:
-            pixels = self._move(pixels, count, num_views)
+            pixels = self._move(pixels, count, num_views, padding)
         else:
+            if any(padding):
+                pixels = pixels[:, pad_y : pad_y + shape[0], pad_x : pad_x + shape[1]]
             pixels = ops.repeat(pixels, num_views, axis=0)
         if self.colour or (self.channels == 3 and self.grayscale_rate):
             pixels = ops.clip(self._recolour(pixels, count), 0.0, 255.0)
         # Sample-major: the views of one image are adjacent.
-        views = ops.reshape(pixels, (batch, num_views, *images.shape[1:]))
+        views = ops.reshape(pixels, (batch, num_views, *shape))
         return ops.cast(views, images.dtype)
+
+    def padding(self, height: int, width: int) -> tuple[int, int]:
+        """`(p_y, p_x)`: pixels of reflection above and beside an image of
+        `height` × `width` that cover every shift the layer draws."""
+        return math.ceil(self.shift * height) + 1, math.ceil(self.shift * width) + 1
+
+    def pad(self, images):
+        """Images `[..., H, W, C]` padded by reflection with `padding(H, W)`
+        pixels: what `views(…, padding)` takes."""
+        import tensorflow as tf
+
+        pad_y, pad_x = self.padding(images.shape[-3], images.shape[-2])
+        outer = [[0, 0]] * (len(images.shape) - 3)
+        sides = [*outer, [pad_y, pad_y], [pad_x, pad_x], [0, 0]]
+        return tf.pad(images, sides, mode="SYMMETRIC")
 
     def _uniform(self, batch, low: float, high: float):
         return keras.random.uniform(
             (batch,), low, high, dtype="float32", seed=self.seed_generator
         )
 
-    def _move(self, pixels, count, num_views: int):
-        height = ops.cast(ops.shape(pixels)[1], "float32")
-        width = ops.cast(ops.shape(pixels)[2], "float32")
+    def _move(self, pixels, count, num_views: int, padding: tuple[int, int]):
+        height = ops.cast(ops.shape(pixels)[1] - 2 * padding[0], "float32")
+        width = ops.cast(ops.shape(pixels)[2] - 2 * padding[1], "float32")
         zoom = self._uniform(count, 1.0 - self.crop_zoom, 1.0)
         shift_x = self._uniform(count, -self.shift, self.shift) * width
         shift_y = self._uniform(count, -self.shift, self.shift) * height
         flipped = self._uniform(count, 0.0, 1.0) < (0.5 if self.flip else 0.0)
-        return resample_views(pixels, zoom, shift_x, shift_y, flipped, num_views)
+        return resample_views(
+            pixels, zoom, shift_x, shift_y, flipped, num_views, padding
+        )
 
     def _recolour(self, pixels, batch):
         """Brightness b and contrast c give c·x + (1 − c)·mean + b per
@@ -189,7 +222,15 @@ class ViewAugmentation(keras.layers.Layer):
         }
 
 
-def resample_views(images, zoom, shift_x, shift_y, flipped, num_views: int = 1):
+def resample_views(
+    images,
+    zoom,
+    shift_x,
+    shift_y,
+    flipped,
+    num_views: int = 1,
+    padding: tuple[int, int] = (0, 0),
+):
     """Each image zoomed in by `zoom` about its centre, shifted by
     `(shift_x, shift_y)` pixels, flipped horizontally where `flipped`, in
     one bilinear resampling: output pixel (x, y) samples
@@ -201,19 +242,25 @@ def resample_views(images, zoom, shift_x, shift_y, flipped, num_views: int = 1):
     padded by reflection, so `tf.image.crop_and_resize` does the sampling.
     With `num_views` the draws hold `B · num_views` values, sample-major, and
     the result `[B · num_views, H, W, C]` takes every view of an image from
-    the one padded copy.
+    the one padded copy. Images already padded by `padding` pixels (each
+    side; at least the largest shift + 1) are used as they are.
     """
     import tensorflow as tf
 
     shape = tf.shape(images)
-    height, width = shape[1], shape[2]
-    # A zoom-in never leaves the image; the shift leaves it by at most its
-    # size, which the padding covers.
-    pad_y = tf.cast(tf.math.ceil(tf.reduce_max(tf.abs(shift_y))), "int32") + 1
-    pad_x = tf.cast(tf.math.ceil(tf.reduce_max(tf.abs(shift_x))), "int32") + 1
-    padded = tf.pad(
-        images, [[0, 0], [pad_y, pad_y], [pad_x, pad_x], [0, 0]], mode="SYMMETRIC"
-    )
+    if any(padding):
+        pad_y, pad_x = padding
+        padded = images
+        height, width = shape[1] - 2 * pad_y, shape[2] - 2 * pad_x
+    else:
+        height, width = shape[1], shape[2]
+        # A zoom-in never leaves the image; the shift leaves it by at most
+        # its size, which the padding covers.
+        pad_y = tf.cast(tf.math.ceil(tf.reduce_max(tf.abs(shift_y))), "int32") + 1
+        pad_x = tf.cast(tf.math.ceil(tf.reduce_max(tf.abs(shift_x))), "int32") + 1
+        padded = tf.pad(
+            images, [[0, 0], [pad_y, pad_y], [pad_x, pad_x], [0, 0]], "SYMMETRIC"
+        )
 
     def span(size, shift, pad):
         size = tf.cast(size, "float32")
@@ -234,4 +281,8 @@ def resample_views(images, zoom, shift_x, shift_y, flipped, num_views: int = 1):
         tf.stack([height, width]),
     )
     # The crop size is a tensor; the views keep the images' static shape.
-    return tf.ensure_shape(views, [None, *images.shape[1:]])
+    sides = [
+        None if side is None else side - 2 * pad
+        for side, pad in zip(images.shape[1:3], padding, strict=True)
+    ]
+    return tf.ensure_shape(views, [None, *sides, images.shape[3]])
