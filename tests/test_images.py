@@ -299,6 +299,8 @@ def test_views_of_images_padded_once_equal_views_padded_every_call(size, flip):
     )
     assert from_padded.shape == (5, 2, *size, 3)
     np.testing.assert_allclose(from_padded, layer.views(pixels, 2), atol=1e-3)
+    with pytest.raises(ValueError, match="does not cover the shifts"):
+        layer.views(padded[:, 1:-1, 1:-1], 2, (padding[0] - 1, padding[1] - 1))
     # Without any move the views are the colour jitter of the image inside.
     still = ViewAugmentation(3, crop_zoom=0, shift=0, flip=False, seed=1)
     np.testing.assert_allclose(

@@ -119,6 +119,12 @@ class ViewAugmentation(keras.layers.Layer):
         if any(padding):
             pad_y, pad_x = padding
             shape = (shape[0] - 2 * pad_y, shape[1] - 2 * pad_x, shape[2])
+            needed = self.padding(shape[0], shape[1])
+            if pad_y < needed[0] or pad_x < needed[1]:
+                raise ValueError(
+                    f"`padding` {padding} does not cover the shifts of "
+                    f"{shape[0]}×{shape[1]} images; `pad` adds {needed}."
+                )
         if self.crop_zoom or self.shift or self.flip:
             pixels = self._move(pixels, count, num_views, padding)
         else:
