@@ -95,7 +95,11 @@ class RunConfig:
             classifier's learning rate when fine-tuning.
         seed: initial weights, splits of a single file, shuffling, views.
         pretrain_epochs: contrastive pre-training epochs.
-        classifier_epochs: most classifier epochs.
+        classifier_epochs: most classifier epochs; default: 30, or on a
+            small training set as many as make 3,000 steps (30 epochs of
+            2,900 documents in batches of 128 are 690 steps, too few for
+            labels with a handful of examples); early stopping on `monitor`
+            ends it sooner (`sdl_keras.two_stage.classifier_epochs`).
         patience: epochs without a better validation `monitor` before the
             classifier stops (its best epoch is kept).
         monitor: validation score that picks the classifier's epoch: `map`,
@@ -146,7 +150,7 @@ class RunConfig:
     encoder_learning_rate_multiplier: float = 1.0
     seed: int = 0
     pretrain_epochs: int = 5
-    classifier_epochs: int = 30
+    classifier_epochs: int | None = None
     patience: int = 3
     monitor: str = "map"
     batch_size: int = 128

@@ -8,6 +8,7 @@ differ only in `loss` are paired.
 from __future__ import annotations
 
 import dataclasses
+import math
 import time
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -33,6 +34,11 @@ from sdl_keras.metrics import (
 )
 from sdl_keras.models import ContrastiveModel, MultiLabelClassifier, ProjectionHead
 from sdl_keras.run_config import RunConfig
+
+# The classifier's default schedule: at least 30 epochs and at least 3,000
+# steps (see `classifier_epochs`).
+CLASSIFIER_EPOCHS = 30
+CLASSIFIER_STEPS = 3000
 
 
 @dataclasses.dataclass(frozen=True)
@@ -271,7 +277,7 @@ def train_two_stage(
         validation_data=(
             (validation.x, validation.y) if make_dataset is None else validation_inputs
         ),
-        epochs=config.classifier_epochs,
+        epochs=classifier_epochs(config, len(train.y)),
         callbacks=[*stopping, *classifier_callbacks],
         verbose=verbose,
     )
@@ -286,6 +292,24 @@ def train_two_stage(
         pretrain_seconds,
         time.perf_counter() - started,
     )
+
+
+def classifier_epochs(config: RunConfig, num_examples: int) -> int:
+    """The classifier's most epochs: `config.classifier_epochs` where set,
+    else 30 or as many as make `CLASSIFIER_STEPS` steps of
+    `config.batch_size` over `num_examples`, whichever is more.
+
+    >>> classifier_epochs(RunConfig(), 20_000)
+    30
+    >>> classifier_epochs(RunConfig(), 2_900)
+    131
+    >>> classifier_epochs(RunConfig(classifier_epochs=5), 2_900)
+    5
+    """
+    if config.classifier_epochs is not None:
+        return config.classifier_epochs
+    steps_per_epoch = math.ceil(num_examples / config.batch_size)
+    return max(CLASSIFIER_EPOCHS, math.ceil(CLASSIFIER_STEPS / steps_per_epoch))
 
 
 class ValidationScore(keras.callbacks.Callback):
