@@ -43,6 +43,7 @@ EDITS = {
     'grpc.insecure_channel("localhost:8500")': '"exports/hpo"',
     "--output-dir runs/hpo_sdl": "--output-dir runs/hpo_sdl --limit 400",
     "compare --profile cpu": "compare --profile ci",
+    "--output-dir results/encoders/": "--seeds 0 --output-dir results/encoders/",
     "default_recipe.py --report": "default_recipe.py --tasks yeast --seeds 0 --report",
     "--task hpo --output-dir runs/cluster": "--task hpo --output-dir runs/cluster "
     "--limit 300 --pretrain-epochs 1 --classifier-epochs 2 --no-reference "
