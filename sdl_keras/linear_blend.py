@@ -86,7 +86,7 @@ def chosen_share(blends: dict[float, float], tolerance: float = 1e-3) -> float:
 
 def _features(features: keras.Model, pipeline, split):
     """The plain features of a split, as a sparse matrix (TF-IDF rows are
-    mostly zeros: dense, 10,000 documents × 20,000 columns take 800 MB)."""
+    mostly zeros: dense, 10,000 documents × 50,000 columns take 2 GB)."""
     from scipy import sparse
 
     rows = [
