@@ -13,6 +13,7 @@ import math
 import re
 import typing
 
+from sdl_keras.datasets.scenes import SOURCES as SCENE_SOURCES
 from sdl_keras.losses import LOSSES
 from sdl_keras.relations import SCHEMES
 
@@ -25,8 +26,6 @@ ABLATIONS = tuple(name for name in SCHEMES if name not in LOSSES)
 MODES = ("fine_tune", "linear_probe")
 MONITORS = ("map", "micro_f1", "loss")
 CODES = ("50", "full")
-# The single-object images the `scenes` task pastes (`datasets.scenes`).
-SCENE_OBJECTS = ("mnist", "fashion", "digits")
 # The options that take one of a few values (the task is checked when the
 # registry builds it).
 CHOICES = {
@@ -34,7 +33,7 @@ CHOICES = {
     "mode": MODES,
     "monitor": MONITORS,
     "codes": CODES,
-    "objects": SCENE_OBJECTS,
+    "objects": SCENE_SOURCES,
     "tokenizer": ("vectorization", "wordpiece"),
 }
 # The tasks that read a user's files, and those that read a download.

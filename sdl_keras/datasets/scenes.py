@@ -19,13 +19,11 @@ import numpy as np
 
 from sdl_keras.datasets._package_data import package_file
 
-SOURCES = ("mnist", "fashion", "digits")
 # Where the Debian package `dataset-fashion-mnist` puts its IDX files.
 FASHION_MNIST_DIR = Path("/usr/share/datasets/fashion-mnist")
 # The object classes of each source, in label order.
 CLASS_NAMES = {
     "mnist": [str(digit) for digit in range(10)],
-    "digits": [str(digit) for digit in range(10)],
     "fashion": [
         "T-shirt/top",
         "Trouser",
@@ -38,7 +36,9 @@ CLASS_NAMES = {
         "Bag",
         "Ankle boot",
     ],
+    "digits": [str(digit) for digit in range(10)],
 }
+SOURCES = tuple(CLASS_NAMES)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,11 +95,10 @@ def load_instances(source: str = "mnist") -> tuple[np.ndarray, np.ndarray]:
 def fashion_mnist(directory: Path = FASHION_MNIST_DIR) -> tuple:
     """Fashion-MNIST's 70,000 images `[N, 28, 28]` (training then test
     files) and their classes, from the gzipped IDX files in `directory`."""
-    pairs = [("train", "train"), ("t10k", "t10k")]
     images, classes = [], []
-    for images_stem, labels_stem in pairs:
-        image_path = Path(directory) / f"{images_stem}-images-idx3-ubyte.gz"
-        label_path = Path(directory) / f"{labels_stem}-labels-idx1-ubyte.gz"
+    for stem in ("train", "t10k"):
+        image_path = Path(directory) / f"{stem}-images-idx3-ubyte.gz"
+        label_path = Path(directory) / f"{stem}-labels-idx1-ubyte.gz"
         for path in (image_path, label_path):
             if not path.exists():
                 raise FileNotFoundError(
