@@ -86,6 +86,9 @@ class TextTask(InputPipeline):
             )
             frequencies = text.document_frequencies(layer, train_texts)
             idf = inverse_document_frequency(frequencies, len(train_texts))
+            # Unknown n-grams weigh nothing, as in scikit-learn's TF-IDF (which
+            # has no such column): the linear model then sees its features.
+            idf[0] = 0.0
             return cls(
                 layer,
                 encoder,
@@ -182,7 +185,9 @@ class TextTask(InputPipeline):
         else:
             kind = "vectorization"
             vocabulary = [str(token) for token in self.tokenizer.get_vocabulary()]
-            config = self.tokenizer.get_config()
+            # Serialized: the `bow` tokenizer's standardize and split are
+            # registered functions.
+            config = keras.saving.serialize_keras_object(self.tokenizer)["config"]
         if vocabulary is not None:
             (directory / VOCABULARY_FILE).write_text(
                 "".join(f"{token}\n" for token in vocabulary), "utf-8"

@@ -377,7 +377,7 @@ def test_bag_of_words_encoder_reads_its_most_frequent_columns(corpus, tmp_path):
     columns = text.vocabulary_size(task.tokenizer)
     assert columns > 20 and len(task.idf) == columns
     counts = np.asarray(task.tokenizer(texts[:8]), "float32")
-    # TextVectorization orders its vocabulary by frequency: the first columns
+    # The vocabulary is ordered by frequency: the first columns
     # are the most frequent n-grams (column 0: unknown).
     totals = np.asarray(task.tokenizer(texts)).sum(axis=0)
     assert totals[1:20].min() >= totals[20:].max()
@@ -396,3 +396,44 @@ def test_bag_of_words_encoder_reads_its_most_frequent_columns(corpus, tmp_path):
     loaded = TextTask.from_state(state, tmp_path)
     assert loaded.encoder_columns == 20
     assert loaded.make_encoder().get_layer("tf_idf").idf_weights.shape == (20,)
+
+
+MESSY_TEXTS = [
+    "The U.S. economy grew 3% in Q3; don't panic!",
+    "Économie: the ECONOMY grew again -- and again.",
+    "Naïve café prices grew, the U.S. said (again)",
+    "a b c: economy_grew 3% x",
+    "prices, prices, prices: the café said no",
+    "q3 growth; the economy grew",
+]
+
+
+def test_bag_of_words_features_are_scikit_learns_tf_idf():
+    """The linear model's features equal the logistic-regression reference's
+    (scikit-learn's TF-IDF): the same tokens from Unicode, punctuation and
+    one-letter words, the same kept columns, the same weights."""
+    from sdl_keras.data import text
+    from sdl_keras.text_task import TextTask
+    from sdl_keras.two_stage import Split
+
+    train = Split(np.array(MESSY_TEXTS * 2), np.zeros((12, 1)))
+    test = Split(
+        np.array(["Prices grew in the U.S.", "Ünknown wörds only"]), [[0], [0]]
+    )
+    task = TextTask.build(train.x, vocabulary_size=10)
+    expected = [m.toarray() for m in task.reference_features(train, test)]
+    vocabulary = task.tokenizer.get_vocabulary()
+    assert vocabulary[0] == "[UNK]" and task.idf[0] == 0.0
+    for split, reference in zip((train, test), expected, strict=True):
+        ours = np.asarray(task.linear_features()(task.tokenizer(split.x)))
+        assert ours.shape == (len(split.x), 1 + reference.shape[1])
+        np.testing.assert_allclose(ours[:, 0], 0.0)
+        # scikit-learn orders its columns alphabetically.
+        order = np.argsort(vocabulary[1:])
+        np.testing.assert_allclose(ours[:, 1:][:, order], reference, atol=1e-6)
+    # The same columns where fewer are kept than occur (ties cut alike).
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    kept = CountVectorizer(ngram_range=(1, 2), min_df=2, max_features=7).fit(train.x)
+    layer = text.bag_of_words_tokenizer(train.x, vocabulary_size=7)
+    assert sorted(layer.get_vocabulary()[1:]) == sorted(kept.vocabulary_)

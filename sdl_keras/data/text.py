@@ -11,6 +11,7 @@ all three.
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Sequence
 
 import keras
@@ -39,16 +40,60 @@ def vectorization_tokenizer(
     return tokenizer
 
 
+# Characters of a word in scikit-learn's default token pattern
+# (`(?u)\b\w\w+\b`): Unicode letters, digits and the underscore.
+_NOT_WORD_CHARACTERS = r"[^\pL\pN_]+"
+
+
+@keras.saving.register_keras_serializable(package="sdl_keras")
+def lower_words(texts: tf.Tensor) -> tf.Tensor:
+    """Lower-cased texts in which every run of characters other than
+    letters, digits and `_` is one space."""
+    lowered = tf.strings.lower(texts, encoding="utf-8")
+    return tf.strings.regex_replace(lowered, _NOT_WORD_CHARACTERS, " ")
+
+
+@keras.saving.register_keras_serializable(package="sdl_keras")
+def split_long_words(texts: tf.Tensor) -> tf.RaggedTensor:
+    """The words of two characters or more of each text."""
+    words = tf.strings.split(texts)
+    return tf.ragged.boolean_mask(words, tf.strings.length(words, "UTF8_CHAR") >= 2)
+
+
 def bag_of_words_tokenizer(
-    texts: Sequence[str], vocabulary_size: int = 20000, ngrams: int = 2
+    texts: Sequence[str],
+    vocabulary_size: int = 20000,
+    ngrams: int = 2,
+    min_document_frequency: int = 2,
 ) -> keras.layers.TextVectorization:
-    """Counts of the `vocabulary_size` most frequent words and word n-grams
-    (up to `ngrams` words) of `texts`: float `[B, vocabulary_size]`; column 0
-    counts unknown ones."""
+    """Counts of words and word n-grams (up to `ngrams` words) as
+    scikit-learn's `CountVectorizer(ngram_range=(1, ngrams), min_df=...,
+    max_features=vocabulary_size)` counts them: the same tokens (words of
+    two or more letters, digits or `_`, lower-cased) and the same columns
+    (of the n-grams in at least `min_document_frequency` of `texts`, the
+    `vocabulary_size` most frequent), most frequent first. Float
+    `[B, 1 + vocabulary_size]`: column 0 counts unknown n-grams."""
     tokenizer = keras.layers.TextVectorization(
-        max_tokens=vocabulary_size, ngrams=ngrams, output_mode="count"
+        standardize=lower_words,
+        split=split_long_words,
+        ngrams=ngrams,
+        output_mode="count",
     )
-    tokenizer.adapt(tf.data.Dataset.from_tensor_slices(list(texts)).batch(1024))
+    occurrences: Counter[bytes] = Counter()
+    documents: Counter[bytes] = Counter()
+    for batch in tf.data.Dataset.from_tensor_slices(list(texts)).batch(1024):
+        grams = tf.strings.ngrams(
+            split_long_words(lower_words(batch)), (*range(1, ngrams + 1),), " "
+        )
+        for row in grams.to_list():
+            occurrences.update(row)
+            documents.update(set(row))
+    # Terms in alphabetical order, then a sort by frequency: ties fall as
+    # in scikit-learn's `max_features`.
+    terms = sorted(t for t, n in documents.items() if n >= min_document_frequency)
+    counts = np.array([occurrences[t] for t in terms], "int64")
+    kept = np.argsort(-counts)[:vocabulary_size]
+    tokenizer.set_vocabulary([terms[i].decode("utf-8") for i in kept])
     return tokenizer
 
 
