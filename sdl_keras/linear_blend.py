@@ -24,7 +24,11 @@ LINEAR_WEIGHTS = tuple(step / 10 for step in range(11))
 
 
 def fit_linear_blend(
-    classifier, pipeline, train, validation, per_label_thresholds: bool = False
+    classifier,
+    pipeline,
+    train,
+    validation,
+    per_label_thresholds: bool | None = None,
 ) -> dict:
     """Fits the linear model, picks its share on `validation`, blends it
     into `classifier` (see `MultiLabelClassifier.blend_linear`) and tunes the

@@ -20,7 +20,12 @@ LOGREG_C = (1.0, 4.0, 16.0, 64.0, 256.0)
 
 
 def reference_report(
-    name: str, train: Split, validation: Split, test: Split, features: list
+    name: str,
+    train: Split,
+    validation: Split,
+    test: Split,
+    features: list,
+    per_label_thresholds: bool | None = None,
 ) -> dict:
     """The `run_two_stage`-style report of one reference.
 
@@ -29,6 +34,8 @@ def reference_report(
         train, validation, test: the splits (their labels are used).
         features: the feature matrices of the three splits, in that order
             (see `InputPipeline.reference_features`).
+        per_label_thresholds: how its thresholds are tuned on validation
+            data, as the classifiers' are (see `RunConfig`).
     """
     if name not in REFERENCES:
         raise ValueError(f"Unknown reference {name!r}; expected one of {REFERENCES}.")
@@ -37,7 +44,14 @@ def reference_report(
     validation_scores, test_scores = score(
         x_train, train.y, x_validation, x_test, validation.y
     )
-    return scores_report(train, validation, test, validation_scores, test_scores)
+    return scores_report(
+        train,
+        validation,
+        test,
+        validation_scores,
+        test_scores,
+        per_label_thresholds,
+    )
 
 
 def _knn(x_train, y_train, x_validation, x_test, y_validation):

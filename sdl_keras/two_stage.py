@@ -454,7 +454,7 @@ def scores_report(
     test: Split,
     validation_scores: np.ndarray,
     test_scores: np.ndarray,
-    per_label: bool = False,
+    per_label: bool | None = False,
 ) -> dict:
     """The reports of `run_two_stage` for any scorer (a reference model):
     thresholds tuned on the validation scores, bands from training labels."""

@@ -136,3 +136,26 @@ def test_bad_input_is_named(data):
         metrics.precision_at_k(y, scores, 10)
     with pytest.raises(ValueError, match="label_counts"):
         metrics.multilabel_report(y, scores, label_counts=[1, 2])
+
+
+def test_per_label_thresholds_chosen_where_they_generalise():
+    """Per-label thresholds are kept where labels' scores live on different
+    scales, refused where a weak frequent label would be predicted nearly
+    everywhere (macro-F1 up, micro-F1 down) or where one threshold already
+    separates every label."""
+    rng = np.random.default_rng(0)
+    n = 400
+    y = (rng.random((n, 3)) < [0.5, 0.5, 0.25]).astype(int)
+    separable = np.clip(np.where(y == 1, 0.7, 0.2) + rng.normal(0, 0.05, (n, 3)), 0, 1)
+    scales = separable * [1.0, 0.3, 1.0]  # label 1's positives score ~0.21
+    weak = separable.copy()
+    weak[:, 2] = np.clip(0.2 + 0.05 * y[:, 2] + rng.normal(0, 0.1, n), 0, 1)
+    for scores, expected in ((scales, True), (weak, False), (separable, False)):
+        assert metrics.per_label_thresholds_generalise(y, scores) is expected
+        chosen = metrics.best_threshold(y, scores, per_label=None)
+        np.testing.assert_array_equal(
+            chosen, metrics.best_threshold(y, scores, per_label=expected)
+        )
+    # The weak label's own F1 optimum is to predict it nearly everywhere.
+    weak_threshold = metrics.best_threshold(y, weak, per_label=True)[2]
+    assert (weak[:, 2] >= weak_threshold).mean() > 0.6

@@ -188,7 +188,12 @@ def train_run(
             task.train, task.validation, task.test
         )
         reports["logreg (reference)"] = reference_report(
-            "logreg", task.train, task.validation, task.test, features
+            "logreg",
+            task.train,
+            task.validation,
+            task.test,
+            features,
+            config.per_label_thresholds,
         )
     _write_results(output, reports, task.notes)
     print(f"\n{_table(reports)}\n")
@@ -532,7 +537,7 @@ def _run_options(parser: argparse.ArgumentParser) -> None:
         text = helps[field.name]
         if default is not None:
             text = f"{text} (default: {default})"
-        if isinstance(default, bool):
+        if isinstance(default, bool) or str(field.type).startswith("bool"):
             parser.add_argument(
                 flag, action=argparse.BooleanOptionalAction, default=None, help=text
             )

@@ -14,6 +14,7 @@ from sdl_keras.metrics.multilabel import (
     frequency_bands,
     mean_average_precision,
     multilabel_report,
+    per_label_thresholds_generalise,
     precision_at_k,
     roc_auc,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "frequency_bands",
     "mean_average_precision",
     "multilabel_report",
+    "per_label_thresholds_generalise",
     "precision_at_k",
     "roc_auc",
 ]

@@ -192,7 +192,7 @@ class MultiLabelClassifier(keras.Model):
         self,
         x,
         y,
-        per_label: bool = True,
+        per_label: bool | None = True,
         candidates: Sequence[float] | None = None,
         batch_size: int | None = None,
     ) -> np.ndarray:
@@ -202,8 +202,9 @@ class MultiLabelClassifier(keras.Model):
             x: validation inputs.
             y: their multi-hot labels `[N, L]`.
             per_label: one threshold per label (labels without positives in
-                `y` get the global one); otherwise one threshold maximising
-                micro-F1 for all labels.
+                `y` get the global one); `False`: one threshold maximising
+                micro-F1 for all labels; `None`: per label where that
+                generalises (see `sdl_keras.metrics.best_threshold`).
             candidates: thresholds tried; defaults to 0.01 ... 0.99.
             batch_size: for `predict`.
 
