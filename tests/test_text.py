@@ -437,3 +437,10 @@ def test_bag_of_words_features_are_scikit_learns_tf_idf():
     kept = CountVectorizer(ngram_range=(1, 2), min_df=2, max_features=7).fit(train.x)
     layer = text.bag_of_words_tokenizer(train.x, vocabulary_size=7)
     assert sorted(layer.get_vocabulary()[1:]) == sorted(kept.vocabulary_)
+
+
+def test_bag_of_words_without_shared_words_is_a_named_error():
+    from sdl_keras.data import text
+
+    with pytest.raises(ValueError, match="No word or n-gram occurs in 2 or more"):
+        text.bag_of_words_tokenizer(["alpha beta", "gamma delta"])

@@ -91,6 +91,12 @@ def bag_of_words_tokenizer(
     # Terms in alphabetical order, then a sort by frequency: ties fall as
     # in scikit-learn's `max_features`.
     terms = sorted(t for t, n in documents.items() if n >= min_document_frequency)
+    if not terms:
+        raise ValueError(
+            f"No word or n-gram occurs in {min_document_frequency} or more of the "
+            f"{len(texts)} training texts: a bag of words needs texts that share "
+            "words."
+        )
     counts = np.array([occurrences[t] for t in terms], "int64")
     kept = np.argsort(-counts)[:vocabulary_size]
     tokenizer.set_vocabulary([terms[i].decode("utf-8") for i in kept])
