@@ -355,3 +355,20 @@ def test_demo_runs_start_to_finish_in_a_child_process(tmp_path):
     assert set(metrics) == {"sdl", "any", "none", "logreg (reference)", "notes"}
     response = json.loads((out / "response.json").read_text())
     assert len(response["predictions"]) == 2
+
+
+@pytest.mark.parametrize(
+    "flags, expected",
+    [
+        ([], None),
+        (["--per-label-thresholds"], True),
+        (["--no-per-label-thresholds"], False),
+    ],
+)
+def test_an_optional_switch_has_three_states(flags, expected):
+    """Unset leaves the choice to the run (thresholds per label where that
+    generalises); either flag forces it."""
+    from sdl_keras.cli.main import _run_config
+
+    args = _parser().parse_args(["train", "--task", "yeast", *flags])
+    assert _run_config(args).per_label_thresholds is expected
