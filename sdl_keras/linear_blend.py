@@ -50,12 +50,12 @@ def fit_linear_blend(
     weights, bias, c, linear = fit_logistic_regression(
         x_train, train.y, x_validation, validation.y, LOGREG_C
     )
-    linear_quality = mean_average_precision(validation.y, linear)
-    blends = {
-        share: mean_average_precision(validation.y, (1 - share) * own + share * linear)
-        for share in LINEAR_WEIGHTS
+    share = chosen_share(validation.y, own, linear)
+    shares = {"classifier": 0.0, "linear": 1.0, "blend": share}
+    qualities = {
+        name: mean_average_precision(validation.y, (1 - w) * own + w * linear)
+        for name, w in shares.items()
     }
-    share = chosen_share(blends)
     head = keras.layers.Dense(train.y.shape[1], name="linear_head")
     linear_model = keras.Sequential([features, head], name="linear_model")
     head.set_weights([weights.astype("float32"), bias.astype("float32")])
@@ -66,26 +66,56 @@ def fit_linear_blend(
     return {
         "linear_weight": share,
         "linear_c": c,
-        "validation_map": {
-            "classifier": blends[0.0],
-            "linear": linear_quality,
-            "blend": blends[share],
-        },
+        "validation_map": qualities,
     }
 
 
-def chosen_share(blends: dict[float, float], tolerance: float = 1e-3) -> float:
-    """The linear model's share, from the validation mAP of each blend
-    (share 0: the classifier alone; 1: the linear model alone): of the shares
-    within `tolerance` of the best, the one nearest the better model alone.
-    A blend must clearly beat that model to be kept: a small validation set
-    ranks near-equal blends by chance."""
-    top = max(blends.values())
-    alone = 1.0 if blends[1.0] > blends[0.0] else 0.0
-    near_top = [
-        share for share, quality in blends.items() if quality >= top - tolerance
-    ]
-    return min(near_top, key=lambda share: abs(share - alone))
+def chosen_share(
+    y_true: np.ndarray,
+    classifier_scores: np.ndarray,
+    linear_scores: np.ndarray,
+    confidence: float = 0.9,
+    resamples: int = 100,
+) -> float:
+    """The linear model's share of the blend (0: the classifier alone; 1: the
+    linear model alone), from validation data.
+
+    The better model alone (by mAP) is kept unless a blend beats it in at
+    least `confidence` of `resamples` bootstrap resamples of the examples
+    (every share scored on the same resamples); of such blends, the best on
+    all the examples. The classifier's epoch was chosen on the same data and
+    a few hundred examples with a handful of positives per rare label rank
+    near-equal blends by chance: on Reuters (334 validation documents) a
+    blend 0.002 mAP ahead there lost 0.06 test mAP to the linear model
+    alone.
+
+    Args:
+        y_true: multi-hot validation labels `[N, L]`.
+        classifier_scores, linear_scores: their probabilities `[N, L]`.
+        confidence: the share of resamples a blend must win.
+        resamples: bootstrap resamples (seeded: the choice is reproducible).
+    """
+    blends = {
+        share: (1 - share) * classifier_scores + share * linear_scores
+        for share in LINEAR_WEIGHTS
+    }
+    quality = {
+        share: mean_average_precision(y_true, scores)
+        for share, scores in blends.items()
+    }
+    alone = 1.0 if quality[1.0] > quality[0.0] else 0.0
+    rng = np.random.default_rng(0)
+    wins = dict.fromkeys(blends, 0)
+    for _ in range(resamples):
+        rows = rng.integers(0, len(y_true), len(y_true))
+        resampled = {
+            share: mean_average_precision(y_true[rows], scores[rows])
+            for share, scores in blends.items()
+        }
+        for share, value in resampled.items():
+            wins[share] += value > resampled[alone]
+    clear = [share for share, won in wins.items() if won >= confidence * resamples]
+    return max(clear, key=quality.__getitem__, default=alone)
 
 
 def _features(features: keras.Model, pipeline, split):

@@ -61,20 +61,48 @@ def test_no_plain_features_no_blend():
 
 
 @pytest.mark.parametrize(
-    "blends, expected",
+    "classifier_noise, linear_noise, expected",
     [
-        # The linear model alone is better; a blend within the tolerance of
-        # the best does not replace it.
-        ({0.0: 0.70, 0.5: 0.80, 0.9: 0.8424, 1.0: 0.8421}, 1.0),
-        # The classifier alone is better: the same rule keeps it.
-        ({0.0: 0.9520, 0.1: 0.9525, 0.5: 0.94, 1.0: 0.93}, 0.0),
-        # A blend clearly ahead of both is kept.
-        ({0.0: 0.88, 0.3: 0.8945, 0.4: 0.8941, 1.0: 0.872}, 0.3),
-        # Of blends tied with the best, the one nearest the better model.
-        ({0.0: 0.80, 0.6: 0.8502, 0.7: 0.8500, 1.0: 0.83}, 0.7),
+        # The classifier is noise: no blend beats the linear model alone.
+        (None, 1.0, [1.0]),
+        # The reverse: the classifier alone.
+        (1.0, None, [0.0]),
+        # Two equally good models with independent errors: their average is
+        # clearly ahead of either.
+        (1.0, 1.0, [0.4, 0.5, 0.6]),
     ],
 )
-def test_chosen_share_keeps_the_better_model_unless_a_blend_beats_it(blends, expected):
+def test_chosen_share_keeps_the_better_model_unless_a_blend_clearly_wins(
+    classifier_noise, linear_noise, expected
+):
     from sdl_keras.linear_blend import chosen_share
 
-    assert chosen_share(blends) == expected
+    rng = np.random.default_rng(0)
+    y = (rng.random((400, 6)) < 0.2).astype("float32")
+
+    def scores(noise):
+        logits = rng.normal(0.0, 1.0, y.shape)
+        if noise is not None:
+            logits = 2.0 * y - 1.0 + rng.normal(0.0, noise, y.shape)
+        return 1.0 / (1.0 + np.exp(-logits))
+
+    assert chosen_share(y, scores(classifier_noise), scores(linear_noise)) in expected
+
+
+def test_a_blend_ahead_only_by_chance_is_not_kept():
+    """On a small validation set, a blend a hair ahead of the better model
+    alone on all the examples, but not on most resamples, is refused."""
+    from sdl_keras.linear_blend import LINEAR_WEIGHTS, chosen_share
+
+    rng = np.random.default_rng(1)
+    y = (rng.random((120, 4)) < 0.1).astype("float32")
+    linear = 1.0 / (1.0 + np.exp(-(3.0 * y - 1.5 + rng.normal(0, 1.0, y.shape))))
+    weak = 1.0 / (1.0 + np.exp(-(0.6 * y + rng.normal(0, 1.0, y.shape))))
+    ahead = [
+        share
+        for share in LINEAR_WEIGHTS[1:-1]
+        if mean_average_precision(y, (1 - share) * weak + share * linear)
+        > mean_average_precision(y, linear)
+    ]
+    assert ahead, "the fixture should hold a blend ahead on all the examples"
+    assert chosen_share(y, weak, linear) == 1.0
