@@ -4,11 +4,12 @@ On thousands of documents, binary-relevance logistic regression on TF-IDF is
 hard to beat: trained to its optimum by a convex solver it ranks rare labels
 well, which a network trained by a first-order optimizer with early stopping
 does not reach (Adam favours memorising rare n-grams). The default recipe
-therefore fits one such model on the pipeline's plain features (TF-IDF of the
-same tokenizer for text, standardised features for tabular data), folds it
-into the classifier as a frozen Keras layer (so the saved and the served model
-carry it), and gives it the share of the blended probabilities that scores
-best on validation data — 0 where it does not help.
+therefore fits one such model on the pipeline's plain features (the
+logistic-regression reference's: scikit-learn's TF-IDF for text,
+standardised features for tabular data), folds it into the classifier as a
+frozen Keras layer (so the saved and the served model carry it), and gives
+it the share of the blended probabilities that validation data clearly
+prefer (`chosen_share`) — 0 where it does not help.
 """
 
 from __future__ import annotations
