@@ -91,7 +91,8 @@ def best_threshold(
     grid = _threshold_grid(candidates)
     if per_label is None:
         per_label = _per_label_generalises(y, s, grid)
-    return _tuned_thresholds(y, s, grid, per_label)
+    best, per_label_thresholds = _tuned_thresholds(y, s, grid)
+    return per_label_thresholds if per_label else best
 
 
 def per_label_thresholds_generalise(
@@ -133,7 +134,11 @@ def _threshold_grid(candidates: Sequence[float] | None) -> np.ndarray:
     return np.linspace(0.01, 0.99, 99) if candidates is None else np.asarray(candidates)
 
 
-def _tuned_thresholds(y: np.ndarray, s: np.ndarray, grid: np.ndarray, per_label: bool):
+def _tuned_thresholds(
+    y: np.ndarray, s: np.ndarray, grid: np.ndarray
+) -> tuple[float, np.ndarray]:
+    """The global threshold maximising micro-F1 and the per-label ones
+    (the global one for labels without positives), from one count."""
     counts = np.stack(
         [
             np.stack([(y & p).sum(0), (~y & p).sum(0), (y & ~p).sum(0)])
@@ -142,11 +147,8 @@ def _tuned_thresholds(y: np.ndarray, s: np.ndarray, grid: np.ndarray, per_label:
     )  # [T, 3, L]
     micro = _f1_from_counts(*counts.sum(2).T)
     best = float(grid[int(np.argmax(micro))])
-    if not per_label:
-        return best
     per = _f1_from_counts(counts[:, 0], counts[:, 1], counts[:, 2])  # [T, L]
-    thresholds = grid[np.argmax(per, axis=0)]
-    return np.where(y.any(0), thresholds, best)
+    return best, np.where(y.any(0), grid[np.argmax(per, axis=0)], best)
 
 
 def _per_label_generalises(
@@ -158,10 +160,8 @@ def _per_label_generalises(
         order = rng.permutation(len(y))
         halves = (order[::2], order[1::2])
         for tuned_on, scored_on in (halves, halves[::-1]):
-            for per_label, sign in ((True, 1.0), (False, -1.0)):
-                thresholds = _tuned_thresholds(
-                    y[tuned_on], s[tuned_on], grid, per_label
-                )
+            best, per_label = _tuned_thresholds(y[tuned_on], s[tuned_on], grid)
+            for thresholds, sign in ((per_label, 1.0), (best, -1.0)):
                 predicted = s[scored_on] >= thresholds
                 gains += sign * np.array(
                     [
