@@ -85,6 +85,52 @@ def test_best_threshold_maximises_f1(data):
         assert achieved == pytest.approx(max(f1s))
 
 
+def test_tuned_thresholds_count_as_comparing_every_score_with_every_threshold(rng):
+    y = random_multi_hot(rng, 80, 11, 0.3).astype(bool)
+    y[:, 3] = False
+    # Scores on the grid's own values make ties at the thresholds.
+    scores = np.round(rng.random(y.shape) * 0.7 + 0.3 * y, 2)
+    grid = np.linspace(0.01, 0.99, 99)
+    predicted = scores[None] >= grid[:, None, None]  # [T, N, L]
+    tp = (y & predicted).sum(1)
+    fp = (~y & predicted).sum(1)
+    fn = (y & ~predicted).sum(1)
+    micro = 2 * tp.sum(1) / (2 * tp.sum(1) + fp.sum(1) + fn.sum(1))
+    with np.errstate(invalid="ignore"):
+        per = np.nan_to_num(2 * tp / (2 * tp + fp + fn))
+    best, per_label = metrics.multilabel._tuned_thresholds(y, scores, grid)
+    assert best == grid[np.argmax(micro)]
+    expected = np.where(y.any(0), grid[np.argmax(per, axis=0)], best)
+    np.testing.assert_array_equal(per_label, expected)
+
+
+def test_best_threshold_candidates_in_any_order(data):
+    y, scores = data
+    candidates = [0.7, 0.3, 0.5, 0.3, 0.1, 0.9]
+    assert metrics.best_threshold(y, scores, candidates=candidates) == (
+        metrics.best_threshold(y, scores, candidates=sorted(set(candidates)))
+    )
+    # Every candidate below the lowest score predicts the same: the lowest wins.
+    assert metrics.best_threshold(y, scores + 1.0, candidates=[0.9, 0.2, 0.5]) == 0.2
+    for bad in ([], [0.5, np.nan], [[0.5]]):
+        with pytest.raises(ValueError, match="`candidates`"):
+            metrics.best_threshold(y, scores, candidates=bad)
+
+
+def test_best_threshold_memory_does_not_grow_with_the_grid(rng):
+    import tracemalloc
+
+    y = random_multi_hot(rng, 400, 5000, 0.01)
+    scores = rng.random(y.shape).astype("float32")
+    tracemalloc.start()
+    metrics.best_threshold(y, scores, per_label=True)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    # Comparing every score with 99 thresholds at once would hold 198 MB of
+    # booleans; the inputs as float64 are 16 MB each.
+    assert peak < 100e6
+
+
 def test_frequency_bands_and_report(data):
     y, scores = data
     counts = np.array([50, 40, 30, 20, 10, 5, 3, 0, 60])

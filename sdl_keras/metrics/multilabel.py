@@ -131,23 +131,42 @@ def per_label_thresholds_generalise(
 
 
 def _threshold_grid(candidates: Sequence[float] | None) -> np.ndarray:
-    return np.linspace(0.01, 0.99, 99) if candidates is None else np.asarray(candidates)
+    if candidates is None:
+        return np.linspace(0.01, 0.99, 99)
+    values = np.asarray(candidates, dtype="float64")
+    if values.ndim != 1 or not values.size or not np.isfinite(values).all():
+        raise ValueError(
+            "`candidates` must be a non-empty list of finite thresholds; "
+            f"received {candidates!r}."
+        )
+    return np.unique(values)  # sorted, so ties go to the lowest threshold
 
 
 def _tuned_thresholds(
     y: np.ndarray, s: np.ndarray, grid: np.ndarray
 ) -> tuple[float, np.ndarray]:
     """The global threshold maximising micro-F1 and the per-label ones
-    (the global one for labels without positives), from one count."""
-    counts = np.stack(
-        [
-            np.stack([(y & p).sum(0), (~y & p).sum(0), (y & ~p).sum(0)])
-            for p in (s[None] >= grid[:, None, None])
-        ]
-    )  # [T, 3, L]
-    micro = _f1_from_counts(*counts.sum(2).T)
+    (the global one for labels without positives), from one count.
+
+    Each score is binned once by how many thresholds it reaches, so memory
+    stays `[N, L]` whatever the grid's size (a `[T, N, L]` comparison does
+    not fit at tens of thousands of labels).
+    """
+    num_thresholds, num_labels = len(grid), y.shape[1]
+    reached = np.searchsorted(grid, s, side="right")  # s >= grid[j] ⇔ reached > j
+    bins = (reached * num_labels + np.arange(num_labels)).ravel()
+    size = (num_thresholds + 1) * num_labels
+
+    def predicted_at_each_threshold(weights: np.ndarray | None) -> np.ndarray:
+        at = np.bincount(bins, weights, minlength=size).reshape(-1, num_labels)
+        return np.cumsum(at[::-1], axis=0)[::-1][1:]  # [T, L]
+
+    predicted = predicted_at_each_threshold(None)
+    tp = predicted_at_each_threshold(y.ravel().astype("float64"))
+    fp, fn = predicted - tp, y.sum(0) - tp
+    micro = _f1_from_counts(tp.sum(1), fp.sum(1), fn.sum(1))
     best = float(grid[int(np.argmax(micro))])
-    per = _f1_from_counts(counts[:, 0], counts[:, 1], counts[:, 2])  # [T, L]
+    per = _f1_from_counts(tp, fp, fn)  # [T, L]
     return best, np.where(y.any(0), grid[np.argmax(per, axis=0)], best)
 
 
