@@ -81,14 +81,16 @@ class TextTask(InputPipeline):
         frequencies) from the training texts, or loads a preset's tokenizer."""
         train_texts = list(train_texts)
         if encoder == "bow":
-            layer = text.bag_of_words_tokenizer(
+            vocabulary, frequencies = text.bag_of_words_vocabulary(
                 train_texts, max(vocabulary_size, LINEAR_VOCABULARY_SIZE)
             )
-            frequencies = text.document_frequencies(layer, train_texts)
-            idf = inverse_document_frequency(frequencies, len(train_texts))
-            # Unknown n-grams weigh nothing, as in scikit-learn's TF-IDF (which
-            # has no such column): the linear model then sees its features.
-            idf[0] = 0.0
+            layer = text.bag_of_words_tokenizer_from_vocabulary(vocabulary)
+            # Unknown n-grams (column 0) weigh nothing, as in scikit-learn's
+            # TF-IDF (which has no such column): the linear model then sees
+            # its features.
+            idf = np.concatenate(
+                [[0.0], inverse_document_frequency(frequencies, len(train_texts))]
+            )
             return cls(
                 layer,
                 encoder,

@@ -60,25 +60,19 @@ def split_long_words(texts: tf.Tensor) -> tf.RaggedTensor:
     return tf.ragged.boolean_mask(words, tf.strings.length(words, "UTF8_CHAR") >= 2)
 
 
-def bag_of_words_tokenizer(
+def bag_of_words_vocabulary(
     texts: Sequence[str],
     vocabulary_size: int = 20000,
     ngrams: int = 2,
     min_document_frequency: int = 2,
-) -> keras.layers.TextVectorization:
-    """Counts of words and word n-grams (up to `ngrams` words) as
-    scikit-learn's `CountVectorizer(ngram_range=(1, ngrams), min_df=...,
-    max_features=vocabulary_size)` counts them: the same tokens (words of
-    two or more letters, digits or `_`, lower-cased) and the same columns
-    (of the n-grams in at least `min_document_frequency` of `texts`, the
-    `vocabulary_size` most frequent), most frequent first. Float
-    `[B, 1 + vocabulary_size]`: column 0 counts unknown n-grams."""
-    tokenizer = keras.layers.TextVectorization(
-        standardize=lower_words,
-        split=split_long_words,
-        ngrams=ngrams,
-        output_mode="count",
-    )
+) -> tuple[list[str], np.ndarray]:
+    """The words and word n-grams (up to `ngrams` words) that scikit-learn's
+    `CountVectorizer(ngram_range=(1, ngrams), min_df=...,
+    max_features=vocabulary_size)` keeps, most frequent first, and how many
+    of `texts` hold each: the same tokens (words of two or more letters,
+    digits or `_`, lower-cased) and the same columns (of the n-grams in at
+    least `min_document_frequency` of `texts`, the `vocabulary_size` most
+    frequent)."""
     occurrences: Counter[bytes] = Counter()
     documents: Counter[bytes] = Counter()
     for batch in tf.data.Dataset.from_tensor_slices(list(texts)).batch(1024):
@@ -98,17 +92,37 @@ def bag_of_words_tokenizer(
             "words."
         )
     counts = np.array([occurrences[t] for t in terms], "int64")
-    kept = np.argsort(-counts)[:vocabulary_size]
-    tokenizer.set_vocabulary([terms[i].decode("utf-8") for i in kept])
+    kept = np.argsort(-counts)[:vocabulary_size]  # as max_features cuts
+    frequencies = np.array([documents[terms[i]] for i in kept], "float64")
+    return [terms[i].decode("utf-8") for i in kept], frequencies
+
+
+def bag_of_words_tokenizer(
+    texts: Sequence[str],
+    vocabulary_size: int = 20000,
+    ngrams: int = 2,
+    min_document_frequency: int = 2,
+) -> keras.layers.TextVectorization:
+    """Counts of the n-grams `bag_of_words_vocabulary` keeps. Float
+    `[B, 1 + vocabulary_size]`: column 0 counts unknown n-grams."""
+    vocabulary, _ = bag_of_words_vocabulary(
+        texts, vocabulary_size, ngrams, min_document_frequency
+    )
+    return bag_of_words_tokenizer_from_vocabulary(vocabulary, ngrams)
+
+
+def bag_of_words_tokenizer_from_vocabulary(
+    vocabulary: Sequence[str], ngrams: int = 2
+) -> keras.layers.TextVectorization:
+    """The tokenizer of `bag_of_words_tokenizer` with a known vocabulary."""
+    tokenizer = keras.layers.TextVectorization(
+        standardize=lower_words,
+        split=split_long_words,
+        ngrams=ngrams,
+        output_mode="count",
+    )
+    tokenizer.set_vocabulary(list(vocabulary))
     return tokenizer
-
-
-def document_frequencies(tokenizer, texts: Sequence[str]) -> np.ndarray:
-    """How many of `texts` hold each column of a count tokenizer."""
-    frequencies = np.zeros(vocabulary_size(tokenizer), "float64")
-    for batch in tf.data.Dataset.from_tensor_slices(list(texts)).batch(1024):
-        frequencies += (tokenizer(batch).numpy() > 0).sum(axis=0)
-    return frequencies
 
 
 def is_bag_of_words(tokenizer) -> bool:
