@@ -5,7 +5,8 @@ Tokenisers are Keras layers that map strings to ragged token ids:
 TensorFlow Serving runs as it is), `wordpiece_tokenizer` (a keras-hub
 WordPiece vocabulary learnt offline from the training texts) or
 `preset_tokenizer` (a local keras-hub preset directory). Id 0 is padding in
-all three.
+all three. `bag_of_words_tokenizer` maps strings to n-gram counts instead,
+with scikit-learn's tokens and columns (`bag_of_words_vocabulary`).
 """
 
 from __future__ import annotations
