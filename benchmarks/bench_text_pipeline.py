@@ -6,10 +6,10 @@
 Documents of 3,000 tokens (synthetic: words drawn from a Zipf law over a
 20,000-word vocabulary, the length of MIMIC discharge summaries), two views
 each, a CNN encoder (CAML-sized: 64-d embedding, 256 filters of width 5) in
-ContrastiveModel with SDL. Each round runs one epoch of `train_on_batch`
-fed by the real `text_dataset` (tokenised once and cached, fresh shuffle and
-views every epoch, padded to 3,000, prefetched), then the same number of
-steps on batches already tokenised, augmented and held in memory. Reported:
+ContrastiveModel with SDL. Each round runs one epoch of `fit` fed by the
+real `text_dataset` (tokenised once and cached, fresh shuffle and
+views every epoch, padded to 3,000, prefetched), then one on the same
+batches already tokenised, augmented and held in memory. Reported:
 median step times and their ratio (goal ≤ 1.05), and the pipeline's own
 throughput in documents per second (first epoch with tokenisation; later
 epochs from the cache).

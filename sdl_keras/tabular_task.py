@@ -10,6 +10,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from sdl_keras.data.prefetching import prefetched
 from sdl_keras.datasets.yeast import load_yeast, split_yeast
 from sdl_keras.input_pipeline import InputPipeline
 from sdl_keras.two_stage import Split
@@ -109,7 +110,7 @@ class TabularTask(InputPipeline):
         )
         if purpose != "evaluate":
             dataset = dataset.shuffle(len(split.x), seed=seed)
-        return dataset.batch(self.batch_size)
+        return prefetched(dataset.batch(self.batch_size))
 
     def serving_preprocessor(self):
         return None  # feature vectors have no raw form to serve

@@ -21,6 +21,7 @@ from sdl_keras.data.label_batches import (
     label_dataset,
     to_large_label_form,
 )
+from sdl_keras.data.prefetching import prefetched
 from sdl_keras.data.view_augmentation import ViewAugmentation
 
 
@@ -119,7 +120,7 @@ def image_dataset(
             lambda batch, y: (_views(augmentation, batch, num_views, padding), y),
             num_parallel_calls=tf.data.AUTOTUNE,
         )
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    return prefetched(dataset)
 
 
 def _views(augmentation: keras.layers.Layer, batch, num_views: int, padding):

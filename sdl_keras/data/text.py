@@ -26,6 +26,7 @@ from sdl_keras.data.label_batches import (
     label_dataset,
     to_large_label_form,
 )
+from sdl_keras.data.prefetching import prefetched
 
 _WORDPIECE_RESERVED = ["[PAD]", "[UNK]", "[MASK]"]
 
@@ -248,7 +249,7 @@ def bag_of_words_dataset(
         dataset = to_large_label_form(dataset, labels.shape[1])
     batches = -(-len(texts) // batch_size)
     dataset = dataset.apply(tf.data.experimental.assert_cardinality(batches))
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    return prefetched(dataset)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -412,7 +413,7 @@ def text_dataset(
         dataset = dataset.apply(tf.data.experimental.assert_cardinality(batches))
     if large_labels:
         dataset = to_large_label_form(dataset, labels.shape[1])
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    return prefetched(dataset)
 
 
 def _views(ids, pair, num_views: int, augmentation: TextAugmentation):
