@@ -14,14 +14,14 @@ from sdl_keras.data.prefetching import prefetched
 
 def time_feeding(model, dataset, rounds: int) -> dict:
     """Median seconds per step of `rounds` epochs of `model.fit` fed by
-        `dataset`, interleaved with epochs of `fit` over the same batches held in
-        memory (a cached dataset of arrays, which is how `fit` reads arrays,
-    ending as the library's pipelines end: `prefetched`), and
-        `ratio`: the median over rounds of fed / in memory, each round's two
-        epochs run back to back (paired in time, so a change in the machine's
-        load between rounds cancels), with the lowest and highest round and
-        every round's ratio. Timed per epoch, iterator included: a pipeline that
-        lags shows up as waiting between steps."""
+    `dataset`, interleaved with epochs of `fit` over the same batches held in
+    memory (a cached dataset of arrays, as `fit` reads arrays, ending as the
+    library's pipelines end: `prefetched`), and `ratio`: the median over
+    rounds of fed / in memory, each round's two epochs run back to back
+    (paired in time, so a change in the machine's load between rounds
+    cancels), with the lowest and highest round and every round's ratio.
+    Timed per epoch, iterator included: a pipeline that lags shows up as
+    waiting between steps."""
     batches = [(x.numpy(), y.numpy()) for x, y in dataset]
     in_memory = (
         tf.data.Dataset.from_tensor_slices(
