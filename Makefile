@@ -63,6 +63,7 @@ bench: $(BIN)/ready
 	$(BIN)/python benchmarks/bench_train_step.py
 	$(BIN)/python benchmarks/bench_text_pipeline.py
 	$(BIN)/python benchmarks/bench_image_pipeline.py
+	$(BIN)/python benchmarks/bench_autotuning.py
 	$(BIN)/python benchmarks/bench_serving.py
 
 # Re-pin constraints.txt to what $(VENV) has installed now.

@@ -1,6 +1,6 @@
 """Every pipeline of the library ends prefetched with tf.data's autotuning
 off (on a CPU that also trains, autotuning roughly halves the step rate;
-`benchmarks/bench_image_pipeline.py` measures it)."""
+`benchmarks/bench_autotuning.py` measures it)."""
 
 import numpy as np
 import tensorflow as tf
