@@ -11,9 +11,9 @@ a small CNN in ContrastiveModel with SDL. Each round runs one epoch of
 `fit` fed by the real `image_dataset`, then one on the same batches already
 decoded, augmented and held in memory. Reported: median step
 times, the median of each round's ratio (goal ≤ 1.05), the pipeline's
-throughput in images per second, uncached and cached, and what one view
-costs: Keras's preprocessing layers one by one and in sequence, against the
-fused `ViewAugmentation`.
+throughput in images per second, uncached and cached, and the CPU time one
+view costs: Keras's preprocessing layers one by one and in sequence, against
+the fused `ViewAugmentation`.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ import keras
 import tensorflow as tf
 from _feeding import report, throughput, time_feeding
 
-from sdl_keras.data import ViewAugmentation, images
+from sdl_keras.data import ViewAugmentation, images, view_augmentation
 from sdl_keras.datasets import scenes
 from sdl_keras.encoders import small_cnn_image_encoder
 from sdl_keras.losses import SimilarityDissimilarityLoss
@@ -57,10 +57,12 @@ def keras_layers(channels: int = 3) -> list[keras.layers.Layer]:
     ]
 
 
-def layer_costs(batch: int, repeats: int = 10) -> dict[str, float]:
-    """Seconds one view of a batch of 64×64 RGB images takes: each Keras
+def layer_costs(batch: int, repeats: int = 30) -> dict[str, float]:
+    """CPU seconds (all threads: what competes with a training step on the
+    same cores) one view of a batch of 64×64 RGB images takes: each Keras
     layer, the Keras layers in sequence, and the fused layer whole and in
-    its two parts (each under `tf.function`, as in a tf.data map)."""
+    its two parts (each under `tf.function`, as in a tf.data map); its
+    colour jitter also run op by op, without XLA."""
     pixels = tf.random.uniform((batch, 64, 64, 3), 0, 255, seed=0)
     layers = keras_layers()
     candidates = {layer.__class__.__name__: layer for layer in layers}
@@ -76,6 +78,17 @@ def layer_costs(batch: int, repeats: int = 10) -> dict[str, float]:
         name: (lambda x, layer=layer: layer(x, training=True), pixels)
         for name, layer in candidates.items()
     }
+    draws = (
+        tf.fill((batch,), 10.0),
+        tf.fill((batch,), 1.2),
+        tf.fill((batch,), 0.6),
+        tf.fill((batch,), 0.02),
+        tf.fill((batch,), False),
+    )
+    makers["its colour jitter op by op, without XLA"] = (
+        lambda x: view_augmentation.colour_jitter(x, *draws),
+        pixels,
+    )
     # What image_dataset runs: both views of the batch in one call (one
     # resampling), reported per view; from images padded each time, and from
     # images padded once before the cache (the default pipeline).
@@ -93,10 +106,10 @@ def layer_costs(batch: int, repeats: int = 10) -> dict[str, float]:
     for name, (maker, inputs) in makers.items():
         view = tf.function(maker)
         view(inputs)
-        start = time.perf_counter()
+        start = time.process_time()
         for _ in range(repeats):
             view(inputs)
-        per_call = (time.perf_counter() - start) / repeats
+        per_call = (time.process_time() - start) / repeats
         costs[name] = per_call / (2 if "per view" in name else 1)
     return costs
 
@@ -165,8 +178,8 @@ def main() -> None:
         f"{1e3 * every_epoch['pipeline']:.1f} ms fed, "
         f"{1e3 * every_epoch['in memory']:.1f} ms from memory, ratio {decoding:.3f}"
     )
-    print(f"\none view of a batch of {batch} (64×64 RGB), ms:")
-    print("| view maker | ms |\n|---|---|")
+    print(f"\none view of a batch of {batch} (64×64 RGB), CPU ms:")
+    print("| view maker | CPU ms |\n|---|---|")
     for name, cost in costs.items():
         print(f"| {name} | {1e3 * cost:.1f} |")
     fused = costs["Keras layers in sequence"] / costs["ViewAugmentation"]

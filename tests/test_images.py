@@ -221,11 +221,20 @@ def test_fused_colour_is_the_jitter_written_out_and_close_to_hsv():
     pixels = _smooth_images(2)
     brightness, contrast, saturation, hue = 20.0, 1.2, 0.6, 0.05
 
-    def fused(*draws):
-        layer = ViewAugmentation(3, crop_zoom=0.0, shift=0.0, flip=False, seed=0)
-        values = iter(draws)
-        layer._uniform = lambda batch, low, high: ops.full((batch,), next(values))
-        return np.asarray(layer(pixels))
+    def fused(brightness, contrast, saturation, hue, grayscale, images=pixels):
+        channels = images.shape[-1]
+        layer = ViewAugmentation(channels, crop_zoom=0.0, shift=0.0, flip=False, seed=0)
+        draws = {
+            "brightness": brightness,
+            "contrast": contrast,
+            "saturation": saturation,
+            "hue": hue,
+            "grayscale": grayscale,
+        }
+        layer._draw = lambda count: {
+            name: ops.full((count,), value) for name, value in draws.items()
+        }
+        return np.asarray(layer(images))
 
     mean = pixels.mean(axis=(1, 2), keepdims=True)
     jittered = contrast * (pixels - mean) + mean + brightness
@@ -233,24 +242,56 @@ def test_fused_colour_is_the_jitter_written_out_and_close_to_hsv():
     scale = saturation / (1 - saturation)  # Keras's saturation factor
     expected = luma[..., None] + scale * (jittered - luma[..., None])
     np.testing.assert_allclose(
-        fused(brightness / 255, contrast, saturation, 0.0, 1.0),
+        fused(brightness, contrast, saturation, 0.0, 1.0),
         np.clip(expected, 0, 255),
         atol=1e-2,
     )
     # Saturation and hue as linear maps of RGB stay close to the HSV ones.
     plain = np.clip(jittered, 0, 255)
     hsv = tf.image.adjust_saturation(plain / 255, scale).numpy() * 255
-    linear = fused(brightness / 255, contrast, saturation, 0.0, 1.0)
+    linear = fused(brightness, contrast, saturation, 0.0, 1.0)
     hsv = np.clip(hsv, 0, 255)
     # The blend with the luma (torchvision's saturation) moves the pixels the
     # way HSV's saturation does, further where HSV caps saturation at 1.
     assert _agreement(linear - plain, hsv - plain) > 0.5
-    rotated = fused(brightness / 255, contrast, 0.5, hue, 1.0)
+    rotated = fused(brightness, contrast, 0.5, hue, 1.0)
     hsv = tf.image.adjust_hue(plain / 255, hue).numpy() * 255
     assert _agreement(rotated - plain, hsv - plain) > 0.75
     assert np.abs(rotated - plain).mean() > 2.0  # the hue did move
-    gray = fused(brightness / 255, contrast, 0.5, 0.0, 0.0)  # a grayscale draw
+    gray = fused(brightness, contrast, 0.5, 0.0, 0.0)  # a grayscale draw
     np.testing.assert_allclose(gray[..., 0], gray[..., 2], atol=1e-3)
+    # One channel: brightness and contrast alone.
+    np.testing.assert_allclose(
+        fused(brightness, contrast, 0.5, hue, 0.0, images=pixels[..., :1]),
+        np.clip(jittered[..., :1], 0, 255),
+        atol=1e-2,
+    )
+
+
+def test_compiled_colour_jitter_is_the_plain_one():
+    """The pipeline runs the colour jitter compiled by XLA (fused passes);
+    the same arithmetic as the ops one by one, on RGB and on one channel, at
+    every batch size it meets."""
+    from sdl_keras.data.view_augmentation import (
+        _compiled_colour_jitter,
+        colour_jitter,
+    )
+
+    rng = np.random.default_rng(0)
+    for channels, count in ((3, 4), (3, 7), (1, 5)):
+        images = rng.uniform(0, 255, (count, 12, 10, channels)).astype("float32")
+        draws = (
+            rng.uniform(-100, 100, count).astype("float32"),
+            rng.uniform(0.6, 1.4, count).astype("float32"),
+            rng.uniform(0.3, 0.7, count).astype("float32"),
+            rng.uniform(-0.05, 0.05, count).astype("float32"),
+            rng.uniform(0, 1, count) < 0.3,
+        )
+        np.testing.assert_allclose(
+            np.asarray(_compiled_colour_jitter(channels)(images, *draws)),
+            np.asarray(colour_jitter(images, *draws)),
+            atol=1e-3,
+        )
 
 
 def test_view_layer_seeding_training_and_serialization():

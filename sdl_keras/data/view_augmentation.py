@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 
 import keras
@@ -125,14 +126,15 @@ class ViewAugmentation(keras.layers.Layer):
                     f"`padding` {padding} does not cover the shifts of "
                     f"{shape[0]}×{shape[1]} images; `pad` adds {needed}."
                 )
+        draws = self._draw(count)
         if self.crop_zoom or self.shift or self.flip:
-            pixels = self._move(pixels, count, num_views, padding)
+            pixels = self._move(pixels, draws, num_views, padding)
         else:
             if any(padding):
                 pixels = pixels[:, pad_y : pad_y + shape[0], pad_x : pad_x + shape[1]]
             pixels = ops.repeat(pixels, num_views, axis=0)
         if self.colour or (self.channels == 3 and self.grayscale_rate):
-            pixels = ops.clip(self._recolour(pixels, count), 0.0, 255.0)
+            pixels = self._recolour(pixels, draws)
         # Sample-major: the views of one image are adjacent.
         views = ops.reshape(pixels, (batch, num_views, *shape))
         return ops.cast(views, images.dtype)
@@ -152,65 +154,60 @@ class ViewAugmentation(keras.layers.Layer):
         sides = [*outer, [pad_y, pad_y], [pad_x, pad_x], [0, 0]]
         return tf.pad(images, sides, mode="SYMMETRIC")
 
-    def _uniform(self, batch, low: float, high: float):
-        return keras.random.uniform(
-            (batch,), low, high, dtype="float32", seed=self.seed_generator
+    def _draw(self, count) -> dict:
+        """`count` draws of every random quantity of a view, from one call
+        to the generator (one small op instead of nine, each of which costs
+        a tf.data pipeline as much as a pass over the pixels): zoom, shifts
+        (fractions of the side), flip and grayscale (in [0, 1), compared
+        with their rates), brightness (pixel values), contrast, Keras's
+        saturation factor and hue (turns)."""
+        colour = self.colour
+        ranges = {
+            "zoom": (1.0 - self.crop_zoom, 1.0),
+            "shift_x": (-self.shift, self.shift),
+            "shift_y": (-self.shift, self.shift),
+            "flip": (0.0, 1.0),
+            "brightness": (-255.0 * colour, 255.0 * colour),
+            "contrast": (1.0 - colour, 1.0 + colour),
+            "saturation": (0.5 - colour / 2, 0.5 + colour / 2),
+            "hue": (-colour / 8, colour / 8),
+            "grayscale": (0.0, 1.0),
+        }
+        low, high = (
+            ops.convert_to_tensor(bounds, "float32")
+            for bounds in zip(*ranges.values(), strict=True)
         )
+        unit = keras.random.uniform(
+            (count, len(ranges)), dtype="float32", seed=self.seed_generator
+        )
+        values = low + (high - low) * unit
+        return {name: values[:, index] for index, name in enumerate(ranges)}
 
-    def _move(self, pixels, count, num_views: int, padding: tuple[int, int]):
+    def _move(self, pixels, draws: dict, num_views: int, padding: tuple[int, int]):
         height = ops.cast(ops.shape(pixels)[1] - 2 * padding[0], "float32")
         width = ops.cast(ops.shape(pixels)[2] - 2 * padding[1], "float32")
-        zoom = self._uniform(count, 1.0 - self.crop_zoom, 1.0)
-        shift_x = self._uniform(count, -self.shift, self.shift) * width
-        shift_y = self._uniform(count, -self.shift, self.shift) * height
-        flipped = self._uniform(count, 0.0, 1.0) < (0.5 if self.flip else 0.0)
         return resample_views(
-            pixels, zoom, shift_x, shift_y, flipped, num_views, padding
+            pixels,
+            draws["zoom"],
+            draws["shift_x"] * width,
+            draws["shift_y"] * height,
+            draws["flip"] < (0.5 if self.flip else 0.0),
+            num_views,
+            padding,
         )
 
-    def _recolour(self, pixels, batch):
-        """Brightness b and contrast c give c·x + (1 − c)·mean + b per
-        channel; for RGB a matrix M (saturation, hue, grayscale) follows, so
-        the view is c·M·x + M·((1 − c)·mean + b)."""
-        colour = self.colour
-        brightness = self._uniform(batch, -colour, colour) * 255.0
-        contrast = self._uniform(batch, 1.0 - colour, 1.0 + colour)
-        mean = ops.mean(pixels, axis=(1, 2))
-        offset = (1.0 - contrast[:, None]) * mean + brightness[:, None]
-        if self.channels == 1:
-            return contrast[:, None, None, None] * pixels + offset[:, None, None, :]
-        matrix = self._colour_matrix(batch)
-        shape = ops.shape(pixels)
-        flat = ops.reshape(pixels, (batch, -1, 3))
-        scaled = contrast[:, None, None] * ops.transpose(matrix, (0, 2, 1))
-        moved = (
-            ops.matmul(flat, scaled)
-            + ops.einsum("bij,bj->bi", matrix, offset)[:, None, :]
+    def _recolour(self, pixels, draws: dict):
+        jitter = colour_jitter
+        if keras.backend.backend() == "tensorflow":
+            jitter = _compiled_colour_jitter(self.channels)
+        return jitter(
+            pixels,
+            draws["brightness"],
+            draws["contrast"],
+            draws["saturation"],
+            draws["hue"],
+            draws["grayscale"] < self.grayscale_rate,
         )
-        return ops.reshape(moved, shape)
-
-    def _colour_matrix(self, batch):
-        """`[B, 3, 3]`: grayscale · hue rotation · saturation."""
-        identity = ops.eye(3)[None]
-        luma = ops.convert_to_tensor(_LUMA, "float32")
-        to_luma = ops.ones((3, 1)) * luma[None, :]  # each row: the luma weights
-        # Keras's saturation factor f in (0, 1) scales saturation by f / (1 − f).
-        factor = self._uniform(batch, 0.5 - self.colour / 2, 0.5 + self.colour / 2)
-        scale = (factor / (1.0 - factor))[:, None, None]
-        saturation = scale * identity + (1.0 - scale) * to_luma[None]
-        angle = self._uniform(batch, -self.colour / 8, self.colour / 8) * 2 * math.pi
-        cosine, sine = ops.cos(angle)[:, None, None], ops.sin(angle)[:, None, None]
-        cross = ops.convert_to_tensor(
-            [[0.0, -1.0, 1.0], [1.0, 0.0, -1.0], [-1.0, 1.0, 0.0]], "float32"
-        )
-        hue = (
-            cosine * identity
-            + (1.0 - cosine) / 3.0 * ops.ones((1, 3, 3))
-            + sine / math.sqrt(3.0) * cross[None]
-        )
-        gray = self._uniform(batch, 0.0, 1.0) < self.grayscale_rate
-        grayscale = ops.where(gray[:, None, None], to_luma[None], identity)
-        return ops.matmul(grayscale, ops.matmul(hue, saturation))
 
     def compute_output_shape(self, input_shape):
         return input_shape
@@ -292,3 +289,69 @@ def resample_views(
         for side, pad in zip(images.shape[1:3], padding, strict=True)
     ]
     return tf.ensure_shape(views, [None, *sides, images.shape[3]])
+
+
+def colour_jitter(images, brightness, contrast, saturation, hue, grayscale):
+    """Brightness b and contrast c per image give c·x + (1 − c)·mean + b per
+    channel (the mean over the image's pixels); for RGB a matrix M
+    (saturation, hue, grayscale; `colour_matrix`) follows, so the result is
+    c·M·x + M·((1 − c)·mean + b), clipped to [0, 255].
+
+    Args:
+        images: `[B, H, W, C]`, C 1 or 3.
+        brightness: `[B]`, in pixel values.
+        contrast: `[B]`.
+        saturation, hue, grayscale: `[B]` each, as `colour_matrix` takes
+            them (unused with one channel).
+    """
+    if images.shape[-1] == 1:
+        matrix = ops.ones((ops.shape(images)[0], 1, 1))
+    else:
+        matrix = colour_matrix(saturation, hue, grayscale)
+    mean = ops.mean(images, axis=(1, 2))
+    offset = (1.0 - contrast[:, None]) * mean + brightness[:, None]
+    scaled = contrast[:, None, None] * matrix
+    moved = ops.einsum("bhwj,bij->bhwi", images, scaled)
+    moved_offset = ops.einsum("bij,bj->bi", matrix, offset)
+    return ops.clip(moved + moved_offset[:, None, None, :], 0.0, 255.0)
+
+
+def colour_matrix(saturation, hue, grayscale):
+    """`[B, 3, 3]`: grayscale · hue rotation · saturation, for RGB.
+
+    Args:
+        saturation: `[B]`, Keras's saturation factor f in (0, 1), which
+            scales saturation by f / (1 − f).
+        hue: `[B]`, rotations about the gray axis, in turns.
+        grayscale: `[B]` booleans, True for a grayscale view.
+    """
+    identity = ops.eye(3)[None]
+    luma = ops.convert_to_tensor(_LUMA, "float32")
+    to_luma = ops.ones((3, 1)) * luma[None, :]  # each row: the luma weights
+    scale = (saturation / (1.0 - saturation))[:, None, None]
+    saturated = scale * identity + (1.0 - scale) * to_luma[None]
+    angle = hue * 2 * math.pi
+    cosine, sine = ops.cos(angle)[:, None, None], ops.sin(angle)[:, None, None]
+    cross = ops.convert_to_tensor(
+        [[0.0, -1.0, 1.0], [1.0, 0.0, -1.0], [-1.0, 1.0, 0.0]], "float32"
+    )
+    rotated = (
+        cosine * identity
+        + (1.0 - cosine) / 3.0 * ops.ones((1, 3, 3))
+        + sine / math.sqrt(3.0) * cross[None]
+    )
+    gray = ops.where(grayscale[:, None, None], to_luma[None], identity)
+    return ops.matmul(gray, ops.matmul(rotated, saturated))
+
+
+@functools.cache
+def _compiled_colour_jitter(channels: int):
+    """`colour_jitter` compiled by XLA: its passes over the pixels (mean,
+    product, offset, clip) fuse into one and its small ops into one call,
+    which halves its CPU time in a tf.data pipeline. One function per number
+    of channels: calls on other image sizes relax its traced shape, and the
+    channels decide its branch."""
+    del channels  # the cache key
+    import tensorflow as tf
+
+    return tf.function(colour_jitter, jit_compile=True, reduce_retracing=True)
