@@ -31,7 +31,7 @@ import keras
 import tensorflow as tf
 from _feeding import report, throughput, time_feeding
 
-from sdl_keras.data import ViewAugmentation, images, view_augmentation
+from sdl_keras.data import ViewAugmentation, images
 from sdl_keras.datasets import scenes
 from sdl_keras.encoders import small_cnn_image_encoder
 from sdl_keras.losses import SimilarityDissimilarityLoss
@@ -61,8 +61,7 @@ def layer_costs(batch: int, repeats: int = 30) -> dict[str, float]:
     """CPU seconds (all threads: what competes with a training step on the
     same cores) one view of a batch of 64×64 RGB images takes: each Keras
     layer, the Keras layers in sequence, and the fused layer whole and in
-    its two parts (each under `tf.function`, as in a tf.data map); its
-    colour jitter also run op by op, without XLA."""
+    its two parts (each under `tf.function`, as in a tf.data map)."""
     pixels = tf.random.uniform((batch, 64, 64, 3), 0, 255, seed=0)
     layers = keras_layers()
     candidates = {layer.__class__.__name__: layer for layer in layers}
@@ -78,17 +77,6 @@ def layer_costs(batch: int, repeats: int = 30) -> dict[str, float]:
         name: (lambda x, layer=layer: layer(x, training=True), pixels)
         for name, layer in candidates.items()
     }
-    draws = (
-        tf.fill((batch,), 10.0),
-        tf.fill((batch,), 1.2),
-        tf.fill((batch,), 0.6),
-        tf.fill((batch,), 0.02),
-        tf.fill((batch,), False),
-    )
-    makers["its colour jitter op by op, without XLA"] = (
-        lambda x: view_augmentation.colour_jitter(x, *draws),
-        pixels,
-    )
     # What image_dataset runs: both views of the batch in one call (one
     # resampling), reported per view; from images padded each time, and from
     # images padded once before the cache (the default pipeline).

@@ -225,6 +225,10 @@ def test_fused_colour_is_the_jitter_written_out_and_close_to_hsv():
         channels = images.shape[-1]
         layer = ViewAugmentation(channels, crop_zoom=0.0, shift=0.0, flip=False, seed=0)
         draws = {
+            "zoom": 1.0,
+            "shift_x": 0.0,
+            "shift_y": 0.0,
+            "flip": 1.0,
             "brightness": brightness,
             "contrast": contrast,
             "saturation": saturation,
@@ -268,30 +272,80 @@ def test_fused_colour_is_the_jitter_written_out_and_close_to_hsv():
     )
 
 
-def test_compiled_colour_jitter_is_the_plain_one():
-    """The pipeline runs the colour jitter compiled by XLA (fused passes);
-    the same arithmetic as the ops one by one, on RGB and on one channel, at
-    every batch size it meets."""
-    from sdl_keras.data.view_augmentation import (
-        _compiled_colour_jitter,
-        colour_jitter,
-    )
+def test_compiled_views_are_the_plain_ones():
+    """The pipeline runs `view_pixels` compiled by XLA (fused passes): the
+    same arithmetic as the ops one by one, on RGB and on one channel, with
+    and without moves, at every batch size it meets."""
+    from sdl_keras.data.view_augmentation import _compiled_view_pixels, view_pixels
 
     rng = np.random.default_rng(0)
-    for channels, count in ((3, 4), (3, 7), (1, 5)):
-        images = rng.uniform(0, 255, (count, 12, 10, channels)).astype("float32")
-        draws = (
-            rng.uniform(-100, 100, count).astype("float32"),
-            rng.uniform(0.6, 1.4, count).astype("float32"),
-            rng.uniform(0.3, 0.7, count).astype("float32"),
-            rng.uniform(-0.05, 0.05, count).astype("float32"),
-            rng.uniform(0, 1, count) < 0.3,
-        )
+    for channels, count, move in (
+        (3, 4, True),
+        (3, 7, True),
+        (1, 5, True),
+        (3, 3, False),
+    ):
+        images = rng.uniform(0, 255, (count, 16, 14, channels)).astype("float32")
+        views = 2 * count
+        draws = {
+            "zoom": rng.uniform(0.6, 1.0, views),
+            "shift_x": rng.uniform(-0.1, 0.1, views),
+            "shift_y": rng.uniform(-0.1, 0.1, views),
+            "flip": rng.uniform(0, 1, views) < 0.5,
+            "brightness": rng.uniform(-100, 100, views),
+            "contrast": rng.uniform(0.6, 1.4, views),
+            "saturation": rng.uniform(0.3, 0.7, views),
+            "hue": rng.uniform(-0.05, 0.05, views),
+            "grayscale": rng.uniform(0, 1, views) < 0.3,
+        }
+        draws = {
+            name: value if value.dtype == bool else value.astype("float32")
+            for name, value in draws.items()
+        }
+        arguments = (images, draws, 2, (3, 3), move, True)
         np.testing.assert_allclose(
-            np.asarray(_compiled_colour_jitter(channels)(images, *draws)),
-            np.asarray(colour_jitter(images, *draws)),
+            np.asarray(_compiled_view_pixels(channels)(*arguments)),
+            np.asarray(view_pixels(*arguments)),
             atol=1e-3,
         )
+
+
+def test_resampling_is_crop_and_resize_on_the_padded_image():
+    """The separable resampling gives the values of TensorFlow's bilinear
+    `crop_and_resize` with the crop box of each view (a flipped box for a
+    flipped view) on the image padded by reflection."""
+    import tensorflow as tf
+
+    from sdl_keras.data.view_augmentation import resample_views
+
+    rng = np.random.default_rng(1)
+    images = rng.uniform(0, 255, (3, 20, 24, 3)).astype("float32")
+    num_views, pad = 2, 5
+    padded = tf.pad(images, [[0, 0], [pad, pad], [pad, pad], [0, 0]], "SYMMETRIC")
+    zoom = rng.uniform(0.6, 1.0, 6).astype("float32")
+    shift_x = rng.uniform(-4, 4, 6).astype("float32")
+    shift_y = rng.uniform(-4, 4, 6).astype("float32")
+    flipped = np.array([False, True] * 3)
+    views = resample_views(
+        padded, zoom, shift_x, shift_y, flipped, num_views, (pad, pad)
+    )
+
+    def box(size, shift):  # the first and last sample, normalised
+        centre = (size - 1) / 2
+        first = centre - zoom * (shift + centre) + pad
+        last = centre + zoom * (size - 1 - shift - centre) + pad
+        return first / (size + 2 * pad - 1), last / (size + 2 * pad - 1)
+
+    top, bottom = box(20, shift_y)
+    left, right = box(24, shift_x)
+    left, right = np.where(flipped, right, left), np.where(flipped, left, right)
+    expected = tf.image.crop_and_resize(
+        padded,
+        np.stack([top, left, bottom, right], 1),
+        np.repeat(np.arange(3), num_views),
+        (20, 24),
+    )
+    np.testing.assert_allclose(np.asarray(views), np.asarray(expected), atol=1e-2)
 
 
 def test_view_layer_seeding_training_and_serialization():

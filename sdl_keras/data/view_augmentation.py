@@ -30,7 +30,9 @@ class ViewAugmentation(keras.layers.Layer):
     with no round trip through HSV: saturation is a blend with the luma (as
     torchvision's `ColorJitter` does it) and hue a rotation about the gray
     axis, which move colours as HSV's adjustments do but not to the same
-    values. Values are clipped to [0, 255] once, at the end.
+    values. Values are clipped to [0, 255] once, at the end. Resampling and
+    colour run as one function compiled by XLA (`view_pixels`), which fuses
+    them into a few passes over the pixels.
 
     With `channels=1` the colour part is brightness and contrast. Like the
     Keras layers, it draws a fresh view per image on every call with
@@ -126,15 +128,17 @@ class ViewAugmentation(keras.layers.Layer):
                     f"`padding` {padding} does not cover the shifts of "
                     f"{shape[0]}×{shape[1]} images; `pad` adds {needed}."
                 )
+        move = bool(self.crop_zoom or self.shift or self.flip)
+        recolour = bool(self.colour or (self.channels == 3 and self.grayscale_rate))
+        if move and not any(padding):
+            padding = self.padding(shape[0], shape[1])
+            pixels = self.pad(pixels)
         draws = self._draw(count)
-        if self.crop_zoom or self.shift or self.flip:
-            pixels = self._move(pixels, draws, num_views, padding)
-        else:
-            if any(padding):
-                pixels = pixels[:, pad_y : pad_y + shape[0], pad_x : pad_x + shape[1]]
-            pixels = ops.repeat(pixels, num_views, axis=0)
-        if self.colour or (self.channels == 3 and self.grayscale_rate):
-            pixels = self._recolour(pixels, draws)
+        draws["flip"] = draws["flip"] < (0.5 if self.flip else 0.0)
+        draws["grayscale"] = draws["grayscale"] < self.grayscale_rate
+        pixels = _compiled_view_pixels(self.channels)(
+            pixels, draws, num_views, tuple(padding), move, recolour
+        )
         # Sample-major: the views of one image are adjacent.
         views = ops.reshape(pixels, (batch, num_views, *shape))
         return ops.cast(views, images.dtype)
@@ -183,32 +187,6 @@ class ViewAugmentation(keras.layers.Layer):
         values = low + (high - low) * unit
         return {name: values[:, index] for index, name in enumerate(ranges)}
 
-    def _move(self, pixels, draws: dict, num_views: int, padding: tuple[int, int]):
-        height = ops.cast(ops.shape(pixels)[1] - 2 * padding[0], "float32")
-        width = ops.cast(ops.shape(pixels)[2] - 2 * padding[1], "float32")
-        return resample_views(
-            pixels,
-            draws["zoom"],
-            draws["shift_x"] * width,
-            draws["shift_y"] * height,
-            draws["flip"] < (0.5 if self.flip else 0.0),
-            num_views,
-            padding,
-        )
-
-    def _recolour(self, pixels, draws: dict):
-        jitter = colour_jitter
-        if keras.backend.backend() == "tensorflow":
-            jitter = _compiled_colour_jitter(self.channels)
-        return jitter(
-            pixels,
-            draws["brightness"],
-            draws["contrast"],
-            draws["saturation"],
-            draws["hue"],
-            draws["grayscale"] < self.grayscale_rate,
-        )
-
     def compute_output_shape(self, input_shape):
         return input_shape
 
@@ -241,54 +219,101 @@ def resample_views(
     flip x ↦ W − 1 − x. What falls outside the image reflects its border (as
     `fill_mode="reflect"` of the Keras layers).
 
-    As a crop box per image (a flipped box flips the crop) on the image
-    padded by reflection, so `tf.image.crop_and_resize` does the sampling.
-    With `num_views` the draws hold `B · num_views` values, sample-major, and
-    the result `[B · num_views, H, W, C]` takes every view of an image from
-    the one padded copy. Images already padded by `padding` pixels (each
-    side; at least the largest shift + 1) are used as they are.
+    The sampling is separable (the transform keeps the axes): each output
+    row interpolates two rows of the image padded by reflection, each output
+    pixel two pixels of that row — gathers and linear blends that XLA fuses
+    into one pass, at the values of `tf.image.crop_and_resize` with the
+    matching crop box. With `num_views` the draws hold `B · num_views`
+    values, sample-major, and the result `[B · num_views, H, W, C]` takes
+    every view of an image from the one padded copy. Images already padded by
+    `padding` pixels (each side; at least the largest shift + 1) are used as
+    they are.
     """
     import tensorflow as tf
 
-    shape = tf.shape(images)
-    if any(padding):
-        pad_y, pad_x = padding
-        padded = images
-        height, width = shape[1] - 2 * pad_y, shape[2] - 2 * pad_x
-    else:
-        height, width = shape[1], shape[2]
+    images = tf.convert_to_tensor(images, "float32")
+    if not any(padding):
         # A zoom-in never leaves the image; the shift leaves it by at most
         # its size, which the padding covers.
         pad_y = tf.cast(tf.math.ceil(tf.reduce_max(tf.abs(shift_y))), "int32") + 1
         pad_x = tf.cast(tf.math.ceil(tf.reduce_max(tf.abs(shift_x))), "int32") + 1
-        padded = tf.pad(
+        images = tf.pad(
             images, [[0, 0], [pad_y, pad_y], [pad_x, pad_x], [0, 0]], "SYMMETRIC"
         )
+        padding = (pad_y, pad_x)
+    shape = tf.shape(images)
+    zoom = tf.convert_to_tensor(zoom, "float32")[:, None]
 
-    def span(size, shift, pad):
+    def positions(size, shift, pad):
+        """`[B · num_views, size]`: where each output line samples, in the
+        padded image."""
         size = tf.cast(size, "float32")
         centre = (size - 1.0) / 2.0
-        first = centre - zoom * (shift + centre)
-        last = centre + zoom * (size - 1.0 - shift - centre)
-        pad = tf.cast(pad, "float32")
-        extent = size + 2.0 * pad - 1.0
-        return (first + pad) / extent, (last + pad) / extent
+        steps = tf.range(size)[None, :]
+        shift = tf.convert_to_tensor(shift, "float32")[:, None]
+        return centre + zoom * (steps - shift - centre) + tf.cast(pad, "float32")
 
-    top, bottom = span(height, shift_y, pad_y)
-    left, right = span(width, shift_x, pad_x)
-    left, right = tf.where(flipped, right, left), tf.where(flipped, left, right)
-    views = tf.image.crop_and_resize(
-        padded,
-        tf.stack([top, left, bottom, right], axis=1),
-        tf.repeat(tf.range(shape[0]), num_views),
-        tf.stack([height, width]),
-    )
-    # The crop size is a tensor; the views keep the images' static shape.
-    sides = [
-        None if side is None else side - 2 * pad
-        for side, pad in zip(images.shape[1:3], padding, strict=True)
-    ]
-    return tf.ensure_shape(views, [None, *sides, images.shape[3]])
+    def blend_indices(at, limit):
+        low = tf.floor(at)
+        weight = at - low
+        low = tf.clip_by_value(tf.cast(low, "int32"), 0, limit - 1)
+        return low, tf.minimum(low + 1, limit - 1), weight
+
+    rows_at = positions(shape[1] - 2 * padding[0], shift_y, padding[0])
+    columns_at = positions(shape[2] - 2 * padding[1], shift_x, padding[1])
+    columns_at = tf.where(flipped[:, None], tf.reverse(columns_at, [1]), columns_at)
+    # Rows: a gather of whole rows from the images stacked as [B · H_p, ...].
+    top, bottom, row_weight = blend_indices(rows_at, shape[1])
+    first_row = tf.repeat(tf.range(shape[0]) * shape[1], num_views)[:, None]
+    stacked = tf.reshape(images, [-1, shape[2], shape[3]])
+    upper = tf.gather(stacked, first_row + top)
+    lower = tf.gather(stacked, first_row + bottom)
+    rows = upper + row_weight[:, :, None, None] * (lower - upper)
+    left, right, column_weight = blend_indices(columns_at, shape[2])
+    left_pixels = tf.gather(rows, left, axis=2, batch_dims=1)
+    right_pixels = tf.gather(rows, right, axis=2, batch_dims=1)
+    return left_pixels + column_weight[:, None, :, None] * (right_pixels - left_pixels)
+
+
+def view_pixels(
+    images,
+    draws: dict,
+    num_views: int,
+    padding: tuple[int, int],
+    move: bool,
+    recolour: bool,
+):
+    """`[B · num_views, H, W, C]`: the views of `ViewAugmentation.views`
+    from images padded by `padding`, given its draws (`flip` and `grayscale`
+    as booleans, shifts as fractions of the side)."""
+    import tensorflow as tf
+
+    pad_y, pad_x = padding
+    shape = tf.shape(images)
+    height, width = shape[1] - 2 * pad_y, shape[2] - 2 * pad_x
+    if move:
+        views = resample_views(
+            images,
+            draws["zoom"],
+            draws["shift_x"] * tf.cast(width, "float32"),
+            draws["shift_y"] * tf.cast(height, "float32"),
+            draws["flip"],
+            num_views,
+            padding,
+        )
+    else:
+        inner = images[:, pad_y : pad_y + height, pad_x : pad_x + width]
+        views = tf.repeat(inner, num_views, axis=0)
+    if recolour:
+        views = colour_jitter(
+            views,
+            draws["brightness"],
+            draws["contrast"],
+            draws["saturation"],
+            draws["hue"],
+            draws["grayscale"],
+        )
+    return views
 
 
 def colour_jitter(images, brightness, contrast, saturation, hue, grayscale):
@@ -311,7 +336,12 @@ def colour_jitter(images, brightness, contrast, saturation, hue, grayscale):
     mean = ops.mean(images, axis=(1, 2))
     offset = (1.0 - contrast[:, None]) * mean + brightness[:, None]
     scaled = contrast[:, None, None] * matrix
-    moved = ops.einsum("bhwj,bij->bhwi", images, scaled)
+    # A sum of broadcast products rather than a batched 3×3 product:
+    # elementwise, it fuses with the offset and the clip into one pass.
+    moved = sum(
+        images[..., j : j + 1] * scaled[:, None, None, :, j]
+        for j in range(images.shape[-1])
+    )
     moved_offset = ops.einsum("bij,bj->bi", matrix, offset)
     return ops.clip(moved + moved_offset[:, None, None, :], 0.0, 255.0)
 
@@ -345,13 +375,13 @@ def colour_matrix(saturation, hue, grayscale):
 
 
 @functools.cache
-def _compiled_colour_jitter(channels: int):
-    """`colour_jitter` compiled by XLA: its passes over the pixels (mean,
-    product, offset, clip) fuse into one and its small ops into one call,
-    which halves its CPU time in a tf.data pipeline. One function per number
-    of channels: calls on other image sizes relax its traced shape, and the
-    channels decide its branch."""
+def _compiled_view_pixels(channels: int):
+    """`view_pixels` compiled by XLA: the resampling's gathers and blends and
+    the colour jitter's mean, product, offset and clip fuse into a few passes
+    over the pixels, a third of the CPU time of `crop_and_resize` and the
+    jitter op by op. One function per number of channels: calls on other
+    image sizes relax its traced shape, and the channels decide a branch."""
     del channels  # the cache key
     import tensorflow as tf
 
-    return tf.function(colour_jitter, jit_compile=True, reduce_retracing=True)
+    return tf.function(view_pixels, jit_compile=True, reduce_retracing=True)
