@@ -58,6 +58,20 @@ def throughput(dataset, items: int) -> float:
     return items / (time.perf_counter() - start)
 
 
+def cpu_per_batch(dataset, passes: int = 5) -> float:
+    """Median CPU seconds (every thread of the process) a batch of `passes`
+    passes over `dataset` alone: what a pipeline takes from a training step
+    that runs on the same cores, steadier than wall time on a shared
+    machine."""
+    seconds = []
+    for _ in range(passes):
+        start, batches = time.process_time(), 0
+        for _ in dataset:
+            batches += 1
+        seconds.append((time.process_time() - start) / batches)
+    return statistics.median(seconds)
+
+
 def report(
     title: str, medians: dict[str, float], rates: str, path: str | None, **extra
 ):

@@ -48,9 +48,9 @@ TASKS = {
     "hpo": ({"task": "hpo"}, [0, 1]),
     "newsgroups": ({"task": "newsgroups"}, [0, 1]),
     "hpo level 2": ({"task": "hpo", "level": 2}, [0, 1]),
-    "scenes": ({"task": "scenes"}, [0, 1]),
-    "fashion scenes": ({"task": "scenes", "objects": "fashion"}, [0, 1]),
-    "8×8 digit scenes": ({"task": "scenes", "objects": "digits"}, [0, 1]),
+    "scenes": ({"task": "scenes"}, [0, 1, 2, 3]),
+    "fashion scenes": ({"task": "scenes", "objects": "fashion"}, [0, 1, 2, 3]),
+    "8×8 digit scenes": ({"task": "scenes", "objects": "digits"}, [0, 1, 2, 3]),
 }
 METRICS = ("micro_f1", "macro_f1", "map")
 REFERENCE = "logreg (reference)"
