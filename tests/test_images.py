@@ -329,6 +329,7 @@ def test_resampling_is_crop_and_resize_on_the_padded_image():
     views = resample_views(
         padded, zoom, shift_x, shift_y, flipped, num_views, (pad, pad)
     )
+    assert tuple(views.shape) == (6, 20, 24, 3)
 
     def box(size, shift):  # the first and last sample, normalised
         centre = (size - 1) / 2

@@ -232,6 +232,12 @@ def resample_views(
     import tensorflow as tf
 
     images = tf.convert_to_tensor(images, "float32")
+    # The views keep the unpadded images' static shape (the gathers' indices
+    # have a dynamic size).
+    sides = [
+        None if side is None else side - 2 * pad
+        for side, pad in zip(images.shape[1:3], padding, strict=True)
+    ]
     if not any(padding):
         # A zoom-in never leaves the image; the shift leaves it by at most
         # its size, which the padding covers.
@@ -272,7 +278,8 @@ def resample_views(
     left, right, column_weight = blend_indices(columns_at, shape[2])
     left_pixels = tf.gather(rows, left, axis=2, batch_dims=1)
     right_pixels = tf.gather(rows, right, axis=2, batch_dims=1)
-    return left_pixels + column_weight[:, None, :, None] * (right_pixels - left_pixels)
+    views = left_pixels + column_weight[:, None, :, None] * (right_pixels - left_pixels)
+    return tf.ensure_shape(views, [None, *sides, images.shape[3]])
 
 
 def view_pixels(
