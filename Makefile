@@ -22,6 +22,12 @@ $(BIN)/ready: setup.cfg pyproject.toml constraints.txt
 		&& command -v apt-get >/dev/null; then \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 		dataset-fashion-mnist >/dev/null || echo "Fashion-MNIST not installed"; fi
+	# The emoji scenes' drawings (`--objects emoji`) are two npm packages,
+	# installed inside the environment where npm is; elsewhere that source
+	# is skipped by the tests and named by the task.
+	-@if command -v npm >/dev/null; then npm install --silent --no-audit \
+		--no-fund --prefix $(VENV)/share/npm emoji-datasource-google@16.0.0 \
+		emoji-datasource-twitter@16.0.0 || echo "emoji not installed"; fi
 	touch $@
 
 # The CPU build of torch, for the loss tests on the third Keras backend.

