@@ -57,17 +57,20 @@ METRICS = ("micro_f1", "macro_f1", "map")
 REFERENCE = "logreg (reference)"
 
 
-def run(options: dict, loss: str, seed: int, directory: Path, reference: bool) -> dict:
-    """The metrics of one run, trained unless already there (with the
-    logistic-regression reference if `reference`)."""
+def run(directory: Path, **options) -> dict:
+    """The metrics of one run, trained unless already there, with its
+    pre-training's contrastive loss by epoch (`pretrain_loss`)."""
     metrics = directory / "metrics.json"
     if not metrics.exists():
-        config = RunConfig(**options, loss=loss, seed=seed, reference=reference)
         started = time.perf_counter()
-        train_run(config, directory, verbose=0)
+        train_run(RunConfig(**options), directory, verbose=0)
         minutes = (time.perf_counter() - started) / 60
         print(f"  {directory.name}: {minutes:.1f} min", flush=True)
-    return json.loads(metrics.read_text())
+    history = json.loads((directory / "history.json").read_text())
+    return {
+        **json.loads(metrics.read_text()),
+        "pretrain_loss": history.get("pretrain", {}).get("contrastive_loss", []),
+    }
 
 
 """
@@ -86,6 +89,13 @@ parser.add_argument(
     nargs="+",
     help="these seeds for every task (default: each task's)",
 )
+parser.add_argument(
+    "--pretrain-epochs",
+    type=int,
+    help="SDL pre-training epochs instead of the default (a study of the "
+    "pre-training's length: runs go beside the default's, BCE only is shared, "
+    "no reference row)",
+)
 args = parser.parse_args()
 
 """
@@ -93,44 +103,69 @@ args = parser.parse_args()
 """
 
 lines = [
-    "| task | row | " + " | ".join(METRICS) + " | blend share | minutes |",
-    "|---" * (len(METRICS) + 4) + "|",
+    "| task | row | "
+    + " | ".join(METRICS)
+    + " | blend share | minutes | pre-training loss |",
+    "|---" * (len(METRICS) + 5) + "|",
 ]
+study = (
+    {} if args.pretrain_epochs is None else {"pretrain_epochs": args.pretrain_epochs}
+)
+sdl_runs = "sdl" if not study else f"sdl_pretrain{args.pretrain_epochs}"
 for name in args.tasks:
     options, seeds = TASKS[name]
     seeds = args.seeds or seeds
     print(name, flush=True)
-    found = {
-        loss: [
-            run(
-                options,
-                loss,
-                seed,
-                args.output_dir / name / f"{loss}_seed{seed}",
-                reference=loss == "sdl" and seed == seeds[0],
-            )
-            for seed in seeds
-        ]
-        for loss in ("sdl", "none")
-    }
+    sdl = [
+        run(
+            args.output_dir / name / f"{sdl_runs}_seed{seed}",
+            **options,
+            **study,
+            loss="sdl",
+            seed=seed,
+            reference=not study and seed == seeds[0],
+        )
+        for seed in seeds
+    ]
+    none = [
+        run(
+            args.output_dir / name / f"none_seed{seed}",
+            **options,
+            loss="none",
+            seed=seed,
+            reference=False,
+        )
+        for seed in seeds
+    ]
+    sdl_row = "SDL + classifier (default)" if not study else f"SDL, {sdl_runs}"
     rows = {
-        "SDL + classifier (default)": [m["sdl"] for m in found["sdl"]],
-        "BCE only (`--loss none`)": [m["none"] for m in found["none"]],
-        "logistic regression": [found["sdl"][0][REFERENCE]],
+        sdl_row: [m["sdl"] for m in sdl],
+        "BCE only (`--loss none`)": [m["none"] for m in none],
     }
+    if not study:
+        rows["logistic regression"] = [sdl[0][REFERENCE]]
     for row, reports in rows.items():
         cells = mean_cells(reports, METRICS)
         shares = [r.get("linear_blend", {}).get("linear_weight") for r in reports]
         share = "" if shares[0] is None else ", ".join(f"{s:g}" for s in shares)
         seconds = [r.get("seconds") for r in reports]
         minutes = "" if seconds[0] is None else f"{np.mean(seconds) / 60:.1f}"
+        losses = [m["pretrain_loss"] for m in sdl] if row == sdl_row else []
+        pretraining = (
+            f"{np.mean([curve[0] for curve in losses]):.3f} → "
+            f"{np.mean([curve[-1] for curve in losses]):.3f}"
+            if losses
+            else ""
+        )
         lines.append(
-            f"| {name} | {row} | " + " | ".join(cells) + f" | {share} | {minutes} |"
+            f"| {name} | {row} | "
+            + " | ".join(cells)
+            + f" | {share} | {minutes} | {pretraining} |"
         )
     differences = paired_cells(
-        [m["sdl"] for m in found["sdl"]], [m["none"] for m in found["none"]], METRICS
+        [m["sdl"] for m in sdl], [m["none"] for m in none], METRICS
     )
-    lines.append(f"| {name} | SDL − BCE only | " + " | ".join(differences) + " | | |")
+    lines.append(f"| {name} | SDL − BCE only | " + " | ".join(differences) + " | | | |")
 table = "\n".join(lines)
 print(table)
 if args.report:

@@ -95,7 +95,11 @@ class RunConfig:
         encoder_learning_rate_multiplier: the encoder's share of the
             classifier's learning rate when fine-tuning.
         seed: initial weights, splits of a single file, shuffling, views.
-        pretrain_epochs: contrastive pre-training epochs.
+        pretrain_epochs: contrastive pre-training epochs; default: 5, or
+            on a small training set as many as make 500 steps (5 epochs of
+            3,240 images in batches of 128 are 130 steps, in which the
+            contrastive loss of an image encoder barely moves;
+            `sdl_keras.two_stage.pretrain_epochs`).
         classifier_epochs: most classifier epochs; default: 30, or on a
             small training set as many as make 3,000 steps (30 epochs of
             2,900 documents in batches of 128 are 690 steps, too few for
@@ -153,7 +157,7 @@ class RunConfig:
     mode: str = "fine_tune"
     encoder_learning_rate_multiplier: float = 1.0
     seed: int = 0
-    pretrain_epochs: int = 5
+    pretrain_epochs: int | None = None
     classifier_epochs: int | None = None
     patience: int = 3
     monitor: str = "map"

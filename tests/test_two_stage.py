@@ -64,6 +64,34 @@ def test_pretrained_classifier_beats_the_label_prior(yeast_subset, tensorflow_ba
     assert report["classifier_epochs_run"] <= 40
 
 
+def test_default_pretraining_length_counts_steps(
+    yeast_subset, monkeypatch, tensorflow_backend
+):
+    """Unset, pre-training runs `PRETRAIN_EPOCHS` epochs or as many as make
+    `PRETRAIN_STEPS` steps, whichever is more; set, exactly what is asked."""
+    import keras
+
+    from sdl_keras import two_stage
+
+    def make_encoder():
+        inputs = keras.Input((103,))
+        return keras.Model(inputs, keras.layers.Dense(8)(inputs))
+
+    train, validation, _ = yeast_subset  # 500 genes: 4 batches of 128
+    monkeypatch.setattr(two_stage, "PRETRAIN_EPOCHS", 2)
+    for steps, chosen, expected in [(20, None, 5), (4, None, 2), (20, 3, 3)]:
+        monkeypatch.setattr(two_stage, "PRETRAIN_STEPS", steps)
+        config = RunConfig(loss="sdl", pretrain_epochs=chosen, classifier_epochs=1)
+        trained = two_stage.train_two_stage(
+            make_encoder,
+            train,
+            validation,
+            config,
+            make_augmentation=lambda: keras.layers.GaussianNoise(0.3),
+        )
+        assert len(trained.pretrain_history["loss"]) == expected, (steps, chosen)
+
+
 def test_split_and_config_errors():
     with pytest.raises(ValueError, match="as many inputs"):
         Split(np.zeros((3, 2)), np.zeros((4, 1)))
