@@ -47,7 +47,7 @@ TASKS = {
     "reuters": ({"task": "reuters"}, [0, 1]),
     "hpo": ({"task": "hpo"}, [0, 1]),
     "newsgroups": ({"task": "newsgroups"}, [0, 1]),
-    "hpo level 2": ({"task": "hpo", "level": 2}, [0, 1]),
+    "hpo level 2": ({"task": "hpo", "level": 2}, [0, 1, 2]),
     "scenes": ({"task": "scenes"}, [0, 1, 2, 3]),
     "fashion scenes": ({"task": "scenes", "objects": "fashion"}, [0, 1, 2, 3]),
     "8×8 digit scenes": ({"task": "scenes", "objects": "digits"}, [0, 1, 2, 3]),

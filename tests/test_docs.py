@@ -45,6 +45,8 @@ EDITS = {
     "compare --profile cpu": "compare --profile ci",
     "--output-dir results/encoders/": "--seeds 0 --output-dir results/encoders/",
     "default_recipe.py --report": "default_recipe.py --tasks yeast --seeds 0 --report",
+    '--tasks "fashion scenes" --pretrain-epochs 20': "--tasks yeast --seeds 0 "
+    "--pretrain-epochs 1",
     "--task hpo --output-dir runs/cluster": "--task hpo --output-dir runs/cluster "
     "--limit 300 --pretrain-epochs 1 --classifier-epochs 2 --no-reference "
     "--no-linear-blend",
