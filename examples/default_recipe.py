@@ -45,7 +45,7 @@ from sdl_keras.run_config import RunConfig
 TASKS = {
     "yeast": ({"task": "yeast"}, [0, 1, 2]),
     "reuters": ({"task": "reuters"}, [0, 1]),
-    "hpo": ({"task": "hpo"}, [0, 1]),
+    "hpo": ({"task": "hpo"}, [0, 1, 2]),
     "newsgroups": ({"task": "newsgroups"}, [0, 1]),
     "hpo level 2": ({"task": "hpo", "level": 2}, [0, 1, 2]),
     "scenes": ({"task": "scenes"}, [0, 1, 2, 3]),
