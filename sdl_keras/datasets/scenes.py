@@ -151,7 +151,7 @@ def emoji_package(vendor: str, modules: Path | None = None) -> Path:
     if not (folder / "emoji.json").is_file():
         raise FileNotFoundError(
             f"{folder / 'emoji.json'} not found: install the emoji with `npm "
-            f'install --prefix "{Path(sys.prefix) / "share" / "npm"}" '
+            f'install --prefix "{npm_modules().parent}" '
             f"emoji-datasource-{vendor}@{EMOJI_VERSION}` (the Makefile does)."
         )
     return folder
