@@ -12,7 +12,7 @@ import tensorflow as tf
 
 from sdl_keras.data import images
 from sdl_keras.data.label_batches import large_label_form
-from sdl_keras.data.view_augmentation import ViewAugmentation
+from sdl_keras.data.view_augmentation import CROP_ZOOM, SHIFT, ViewAugmentation
 from sdl_keras.encoders import application_image_encoder, small_cnn_image_encoder
 from sdl_keras.export import ImagePreprocessor
 from sdl_keras.input_pipeline import InputPipeline
@@ -29,6 +29,9 @@ class ImageTask(InputPipeline):
             `sdl_keras.encoders.image.APPLICATIONS` (RGB only).
         weights: local weights file of an application backbone, or None.
         batch_size: images per batch.
+        crop_zoom: the views' largest zoom-in, as a fraction of the side
+            (see `ViewAugmentation`).
+        shift: the views' largest translation, as a fraction of the side.
         flip: horizontal flips among the view augmentations.
         colour: colour-jitter strength of the views (0: none, the cheapest
             on a CPU).
@@ -42,6 +45,8 @@ class ImageTask(InputPipeline):
     encoder: str = "small_cnn"
     weights: str | None = None
     batch_size: int = 64
+    crop_zoom: float = CROP_ZOOM
+    shift: float = SHIFT
     flip: bool = True
     colour: float = 0.4
     num_views: int = 2
@@ -62,7 +67,12 @@ class ImageTask(InputPipeline):
 
     def make_dataset(self, split, purpose: str, seed: int) -> tf.data.Dataset:
         augmentation = ViewAugmentation(
-            self.channels, flip=self.flip, colour=self.colour, seed=seed
+            self.channels,
+            crop_zoom=self.crop_zoom,
+            shift=self.shift,
+            flip=self.flip,
+            colour=self.colour,
+            seed=seed,
         )
         return images.image_dataset(
             split.x,

@@ -259,6 +259,52 @@ def test_views_differ_and_change_every_epoch():
     )
 
 
+def _corner_mass(views: np.ndarray, margin: int) -> np.ndarray:
+    """The brightness within `margin` pixels of each corner, per view."""
+    m = margin
+    corners = [np.s_[:m, :m], np.s_[:m, -m:], np.s_[-m:, :m], np.s_[-m:, -m:]]
+    return np.stack([views[(..., *corner, 0)].sum((-2, -1)) for corner in corners])
+
+
+def test_image_task_views_keep_the_objects_of_a_scene():
+    from sdl_keras.image_task import ImageTask
+    from sdl_keras.two_stage import Split
+
+    # One 6×6 object in each corner, 2 pixels from the edges: a view that
+    # crops one out no longer shows every label of the image.
+    size, side = 48, 6
+    image = np.zeros((size, size, 1), "uint8")
+    for rows in (np.s_[2 : 2 + side], np.s_[-2 - side : -2]):
+        for columns in (np.s_[2 : 2 + side], np.s_[-2 - side : -2]):
+            image[rows, columns] = 255
+    split = Split(np.repeat(image[None], 64, 0), np.ones((64, 4), "float32"))
+
+    def kept(task: ImageTask) -> np.ndarray:
+        views = next(iter(task.make_dataset(split, "pretrain", 0)))[0].numpy()
+        mass = _corner_mass(views, margin=side + 6) / (255 * side * side)
+        return mass.min(axis=0)  # the least kept object of each view
+
+    default = ImageTask((size, size), channels=1, batch_size=64, colour=0.0)
+    assert (default.crop_zoom, default.shift) == (0.1, 0.05)
+    assert kept(default).min() > 0.4
+    # The zoom-ins of single-object recipes crop objects out.
+    strong = ImageTask(
+        (size, size), channels=1, batch_size=64, colour=0.0, crop_zoom=0.4
+    )
+    assert (kept(strong) < 0.5).mean() > 0.5
+    still = ImageTask(
+        (size, size),
+        channels=1,
+        batch_size=64,
+        crop_zoom=0.0,
+        shift=0.0,
+        flip=False,
+        colour=0.0,
+    )
+    views = next(iter(still.make_dataset(split, "pretrain", 0)))[0].numpy()
+    np.testing.assert_allclose(views, np.broadcast_to(image, views.shape), atol=1e-3)
+
+
 def _smooth_images(count: int, size: int = 32) -> np.ndarray:
     """Blobs and gradients: bilinear resampling barely changes them, so one
     resampling and three compare by their geometry."""
