@@ -47,6 +47,12 @@ EDITS = {
     "default_recipe.py --report": "default_recipe.py --tasks yeast --seeds 0 --report",
     '--tasks "fashion scenes" --pretrain-epochs 20': "--tasks yeast --seeds 0 "
     "--pretrain-epochs 1",
+    '--tasks "fashion scenes" scenes': "--tasks yeast --seeds 0",
+    '--tasks "emoji scenes" --seeds 0 1': "--tasks yeast --seeds 0",
+    "pretraining_probe.py --objects fashion": "pretraining_probe.py --objects "
+    "digits --limit 300 --epochs 2 --every 1",
+    "pretraining_probe.py --objects mnist": "pretraining_probe.py --objects "
+    "digits --limit 300 --epochs 2 --every 1",
     "--task hpo --output-dir runs/cluster": "--task hpo --output-dir runs/cluster "
     "--limit 300 --pretrain-epochs 1 --classifier-epochs 2 --no-reference "
     "--no-linear-blend",
