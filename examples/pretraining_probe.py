@@ -94,35 +94,30 @@ def probe(encoder: keras.Model, pipeline) -> float:
 class Probe(keras.callbacks.Callback):
     """Probes the encoder being pre-trained every `args.every` epochs."""
 
-    def __init__(self, encoders: list, pipeline, found: dict) -> None:
+    def __init__(self, pipeline, found: dict) -> None:
         super().__init__()
-        self.encoders, self.pipeline, self.found = encoders, pipeline, found
+        self.pipeline, self.found = pipeline, found
 
     def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
         if (epoch + 1) % args.every == 0:
-            self.found[epoch + 1] = probe(self.encoders[-1], self.pipeline)
+            # The model is the ContrastiveModel; its encoder is the one trained.
+            self.found[epoch + 1] = probe(self.model.encoder, self.pipeline)
 
 
 epochs = list(range(args.every, args.epochs + 1, args.every))
 rows = []
 for name, (views, options) in SETTINGS.items():
     pipeline = dataclasses.replace(task.pipeline, **views)
-    encoders: list = []
-
-    def make_encoder(pipeline=pipeline, encoders=encoders) -> keras.Model:
-        encoders.append(pipeline.make_encoder())
-        return encoders[-1]
-
     run = dataclasses.replace(config, pretrain_epochs=args.epochs, **options)
     keras.utils.set_random_seed(args.seed)
     found = {0: probe(pipeline.make_encoder(), pipeline)}
     trained = pretrain(
-        make_encoder,
+        pipeline.make_encoder,
         task.train,
         run,
         args.seed,
         make_dataset=pipeline.make_dataset,
-        callbacks=[Probe(encoders, pipeline, found)],
+        callbacks=[Probe(pipeline, found)],
     )
     loss = trained.history["contrastive_loss"]
     rows.append(
