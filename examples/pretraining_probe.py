@@ -45,7 +45,7 @@ from sdl_keras.two_stage import Split, pretrain
 Each is `(view options of ImageTask, run options)`: the views of
 single-object recipes (zoom-ins to 60% of the side), the default gentle
 views, no geometric change at all, and the strong views with the loss's
-temperature or the learning rate changed instead.
+temperature changed instead.
 """
 
 SETTINGS = {
@@ -105,12 +105,15 @@ class Probe(keras.callbacks.Callback):
 
 
 epochs = list(range(args.every, args.epochs + 1, args.every))
+# The encoder every setting starts from (`pretrain` seeds it the same way);
+# the views play no part in probing it.
+keras.utils.set_random_seed(args.seed)
+untrained = probe(task.pipeline.make_encoder(), task.pipeline)
 rows = []
 for name, (views, options) in SETTINGS.items():
     pipeline = dataclasses.replace(task.pipeline, **views)
     run = dataclasses.replace(config, pretrain_epochs=args.epochs, **options)
-    keras.utils.set_random_seed(args.seed)
-    found = {0: probe(pipeline.make_encoder(), pipeline)}
+    found = {0: untrained}
     trained = pretrain(
         pipeline.make_encoder,
         task.train,
