@@ -112,11 +112,12 @@ class RunConfig:
         batch_size: batch size of both stages.
         learning_rate: AdamW learning rate of both stages.
         weight_decay: AdamW weight decay.
-        per_label_thresholds: tune one threshold per label on validation
-            data where the label has positives there (else one for all);
-            default: where thresholds tuned per label on half of the
-            validation data beat one threshold on the other half, on both
-            micro- and macro-F1 (`per_label_thresholds_generalise`).
+        per_label_thresholds: `true`: one threshold per label tuned on
+            validation data where the label has positives there; `false`:
+            one for all; default: each label's own threshold shrunk toward
+            the global one by the pseudo-count of validation positives that
+            scores best on held-out halves of the validation data, on micro-
+            and macro-F1 together (`sdl_keras.metrics.threshold_shrinkage`).
         top_k: labels named per input by `predict` and the served model.
         linear_blend: fit a logistic regression per label on the pipeline's
             plain features (TF-IDF, standardised features) and blend its

@@ -366,8 +366,8 @@ def test_demo_runs_start_to_finish_in_a_child_process(tmp_path):
     ],
 )
 def test_an_optional_switch_has_three_states(flags, expected):
-    """Unset leaves the choice to the run (thresholds per label where that
-    generalises); either flag forces it."""
+    """Unset leaves the choice to the run (per-label thresholds shrunk toward
+    the global one as far as generalises); either flag forces one end."""
     from sdl_keras.cli.main import _run_config
 
     args = _parser().parse_args(["train", "--task", "yeast", *flags])

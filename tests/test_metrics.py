@@ -184,11 +184,11 @@ def test_bad_input_is_named(data):
         metrics.multilabel_report(y, scores, label_counts=[1, 2])
 
 
-def test_per_label_thresholds_chosen_where_they_generalise():
-    """Per-label thresholds are kept where labels' scores live on different
-    scales, refused where a weak frequent label would be predicted nearly
-    everywhere (macro-F1 up, micro-F1 down) or where one threshold already
-    separates every label."""
+def test_thresholds_shrunk_as_far_as_generalises():
+    """Labels keep their own thresholds where their scores live on different
+    scales, one global threshold where a weak frequent label would be
+    predicted nearly everywhere (macro-F1 up, micro-F1 down) or where one
+    threshold already separates every label."""
     rng = np.random.default_rng(0)
     n = 400
     y = (rng.random((n, 3)) < [0.5, 0.5, 0.25]).astype(int)
@@ -196,12 +196,49 @@ def test_per_label_thresholds_chosen_where_they_generalise():
     scales = separable * [1.0, 0.3, 1.0]  # label 1's positives score ~0.21
     weak = separable.copy()
     weak[:, 2] = np.clip(0.2 + 0.05 * y[:, 2] + rng.normal(0, 0.1, n), 0, 1)
-    for scores, expected in ((scales, True), (weak, False), (separable, False)):
-        assert metrics.per_label_thresholds_generalise(y, scores) is expected
+    for scores, own in ((scales, True), (weak, False), (separable, False)):
+        assert bool(np.isfinite(metrics.threshold_shrinkage(y, scores))) is own
         chosen = metrics.best_threshold(y, scores, per_label=None)
+        # ~100 positives a label: shrunk by a few pseudo-counts, the same
+        # predictions as each label's own threshold.
         np.testing.assert_array_equal(
-            chosen, metrics.best_threshold(y, scores, per_label=expected)
+            scores >= chosen,
+            scores >= metrics.best_threshold(y, scores, per_label=own),
         )
     # The weak label's own F1 optimum is to predict it nearly everywhere.
     weak_threshold = metrics.best_threshold(y, weak, per_label=True)[2]
     assert (weak[:, 2] >= weak_threshold).mean() > 0.6
+
+
+def test_shrunk_thresholds_move_by_validation_positives():
+    """A label with n positives moves n / (n + k) of the way from the global
+    threshold to its own; checked against thresholds found by brute force."""
+    rng = np.random.default_rng(0)
+    n = 600
+    # Two frequent labels on their own scales, eight rare and noisy ones.
+    y = (rng.random((n, 10)) < [0.4, 0.3] + [0.01] * 8).astype(int)
+    noise = rng.normal(0, 1, (n, 10)) * ([0.1, 0.1] + [0.3] * 8)
+    scores = np.clip((0.25 + 0.45 * y + noise) * ([1.0, 0.5] + [1.0] * 8), 0, 1)
+    shrinkage = metrics.threshold_shrinkage(y, scores)
+    assert 0 < shrinkage < np.inf  # neither end: rare labels half-way
+
+    grid = np.linspace(0.01, 0.99, 99)
+
+    def f1_at(labels, predicted):
+        tp = (labels & predicted).sum()
+        denominator = 2 * tp + (~labels & predicted).sum() + (labels & ~predicted).sum()
+        return 2 * tp / denominator if denominator else 0.0
+
+    truth = y.astype(bool)
+    global_threshold = grid[np.argmax([f1_at(truth, scores >= t) for t in grid])]
+    expected = []
+    for label in range(y.shape[1]):
+        own = grid[
+            np.argmax([f1_at(truth[:, label], scores[:, label] >= t) for t in grid])
+        ]
+        positives = y[:, label].sum()
+        share = positives / (positives + shrinkage)
+        expected.append(global_threshold + share * (own - global_threshold))
+    np.testing.assert_allclose(
+        metrics.best_threshold(y, scores, per_label=None), expected
+    )

@@ -8,20 +8,22 @@ the ranking metric they lack.
 
 from sdl_keras.metrics.multilabel import (
     BANDS,
+    SHRINKAGE,
     average_precision,
     best_threshold,
     f1,
     frequency_bands,
     mean_average_precision,
     multilabel_report,
-    per_label_thresholds_generalise,
     precision_at_k,
     roc_auc,
+    threshold_shrinkage,
 )
 from sdl_keras.metrics.precision_at_k_metric import PrecisionAtK
 
 __all__ = [
     "BANDS",
+    "SHRINKAGE",
     "PrecisionAtK",
     "average_precision",
     "best_threshold",
@@ -29,7 +31,7 @@ __all__ = [
     "frequency_bands",
     "mean_average_precision",
     "multilabel_report",
-    "per_label_thresholds_generalise",
     "precision_at_k",
     "roc_auc",
+    "threshold_shrinkage",
 ]
