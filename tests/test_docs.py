@@ -48,7 +48,9 @@ EDITS = {
     '--tasks "fashion scenes" --pretrain-epochs 20': "--tasks yeast --seeds 0 "
     "--pretrain-epochs 1",
     '--tasks "fashion scenes" scenes': "--tasks yeast --seeds 0",
-    '--tasks "emoji scenes" --seeds 0 1': "--tasks yeast --seeds 0",
+    '--tasks "emoji scenes" "8×8 digit scenes"': "--tasks yeast --seeds 0",
+    'threshold_rules.py --tasks yeast "hpo level 2" scenes "fashion scenes" '
+    '"8×8 digit scenes" "emoji scenes"': "threshold_rules.py --tasks yeast",
     "pretraining_probe.py --objects fashion": "pretraining_probe.py --objects "
     "digits --limit 300 --epochs 2 --every 1",
     "pretraining_probe.py --objects mnist": "pretraining_probe.py --objects "
