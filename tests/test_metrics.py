@@ -182,6 +182,9 @@ def test_bad_input_is_named(data):
         metrics.precision_at_k(y, scores, 10)
     with pytest.raises(ValueError, match="label_counts"):
         metrics.multilabel_report(y, scores, label_counts=[1, 2])
+    for bad in ([-1.0], [], [np.nan]):
+        with pytest.raises(ValueError, match="shrinkages"):
+            metrics.threshold_shrinkage(y, scores, shrinkages=bad)
 
 
 def test_thresholds_shrunk_as_far_as_generalises():
