@@ -37,12 +37,13 @@ and SDL − BCE only paired by seed with bootstrap intervals:
 """
 
 import argparse
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 
 from sdl_keras.metrics import best_threshold, f1
-from sdl_keras.references import LOGREG_C, fit_logistic_regression
+from sdl_keras.references import reference_scores
 from sdl_keras.reports import markdown_table, paired_difference
 from sdl_keras.run_directory import SavedRun
 from sdl_keras.tasks import load_task
@@ -60,45 +61,43 @@ RULES = {
 """
 
 
-def run_scores(directory: Path) -> dict:
-    """Validation and test scores of a saved run, with the labels."""
-    run = SavedRun.load(directory)
-    task = load_task(run.config)
-    make_dataset = run.pipeline.make_dataset
-    return {
-        "validation": run.classifier.predict(
-            evaluation_inputs(task.validation, make_dataset, 0), verbose=0
-        ),
-        "test": run.classifier.predict(
-            evaluation_inputs(task.test, make_dataset, 0), verbose=0
-        ),
-        "validation_labels": task.validation.y,
-        "test_labels": task.test.y,
-    }
-
-
-def reference_scores(directory: Path) -> dict:
-    """The same for logistic regression on the task's plain features."""
-    task = load_task(SavedRun.load(directory).config)
-    x_train, x_validation, x_test = task.pipeline.reference_features(
-        task.train, task.validation, task.test
-    )
-    weights, bias, _, validation_scores = fit_logistic_regression(
-        x_train, task.train.y, x_validation, task.validation.y, LOGREG_C
-    )
+def labelled(task, validation_scores, test_scores) -> dict:
+    """Scores of the validation and test splits beside their labels."""
     return {
         "validation": validation_scores,
-        "test": 1.0 / (1.0 + np.exp(-(x_test @ weights + bias))),
+        "test": test_scores,
         "validation_labels": task.validation.y,
         "test_labels": task.test.y,
     }
 
 
-def cached(path: Path, compute, directory: Path) -> dict:
+def run_scores(directory: Path, task) -> dict:
+    """Validation and test scores of a saved run, with the labels."""
+    run = SavedRun.load(directory)
+    return labelled(
+        task,
+        *(
+            run.classifier.predict(
+                evaluation_inputs(split, run.pipeline.make_dataset, 0), verbose=0
+            )
+            for split in (task.validation, task.test)
+        ),
+    )
+
+
+def logreg_scores(task) -> dict:
+    """The same for logistic regression on the task's plain features."""
+    features = task.pipeline.reference_features(task.train, task.validation, task.test)
+    return labelled(
+        task, *reference_scores("logreg", task.train, task.validation, features)
+    )
+
+
+def cached(path: Path, compute) -> dict:
     """Scores are kept beside the table: a rerun reads them back."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez(path, **compute(directory))
+        np.savez(path, **compute())
     with np.load(path) as stored:
         return dict(stored)
 
@@ -129,27 +128,31 @@ args = parser.parse_args()
 """
 
 header = ["task", "row", *(f"{rule}: micro-F1 / macro-F1" for rule in RULES)]
+ROWS = {"sdl": "SDL + classifier (default)", "none": "BCE only"}  # run prefix → row
 rows = []
-for task in args.tasks:
-    runs = sorted((args.runs_dir / task).glob("*_seed*"))
-    if not runs:
-        raise SystemExit(f"No saved runs under {args.runs_dir / task}.")
-    groups = {
-        "SDL + classifier (default)": [
-            r for r in runs if r.name.startswith("sdl_seed")
-        ],
-        "BCE only": [r for r in runs if r.name.startswith("none_seed")],
+for name in args.tasks:
+    runs = {
+        prefix: sorted((args.runs_dir / name).glob(f"{prefix}_seed*"))
+        for prefix in ROWS
     }
+    if not any(runs.values()):
+        raise SystemExit(f"No saved runs under {args.runs_dir / name}.")
+    # The splits are the task's, whatever the seed: load them once.
+    first = next(group[0] for group in runs.values() if group)
+    task = load_task(SavedRun.load(first).config)
     scores = {
-        row: [
-            cached(args.output_dir / task / f"{r.name}.npz", run_scores, r)
-            for r in group
+        ROWS[prefix]: [
+            cached(
+                args.output_dir / name / f"{run.name}.npz",
+                partial(run_scores, run, task),
+            )
+            for run in group
         ]
-        for row, group in groups.items()
+        for prefix, group in runs.items()
         if group
     }
     scores["logistic regression"] = [  # deterministic: one fit
-        cached(args.output_dir / task / "logreg.npz", reference_scores, runs[0])
+        cached(args.output_dir / name / "logreg.npz", partial(logreg_scores, task))
     ]
     f1s = {
         row: [
@@ -161,27 +164,24 @@ for task in args.tasks:
     for row, by_rule in f1s.items():
         cells = [f"{micro.mean():.4f} / {macro.mean():.4f}" for micro, macro in by_rule]
         count = len(scores[row])
-        rows.append([task, f"{row} ({count} seed{'s' * (count > 1)})", *cells])
-    sdl, none = (f1s.get(row) for row in groups)
-    if sdl is not None and none is not None:
-        # Paired by seed: the seeds both losses ran, in the same order.
-        seeds = [
-            r.name.removeprefix("sdl_") for r in groups["SDL + classifier (default)"]
-        ]
-        if seeds == [r.name.removeprefix("none_") for r in groups["BCE only"]]:
-            rows.append(
-                [
-                    task,
-                    "SDL − BCE only",
-                    *(
-                        " / ".join(
-                            paired_difference(a - b) for a, b in zip(s, n, strict=True)
-                        )
-                        for s, n in zip(sdl, none, strict=True)
-                    ),
-                ]
-            )
-    for row in rows[-len(f1s) - 1 :]:
+        rows.append([name, f"{row} ({count} seed{'s' * (count > 1)})", *cells])
+    seeds = [[run.name.partition("_")[2] for run in group] for group in runs.values()]
+    paired = bool(seeds[0]) and seeds[0] == seeds[1]  # the same seeds, in order
+    if paired:
+        sdl, none = (f1s[row] for row in ROWS.values())
+        rows.append(
+            [
+                name,
+                "SDL − BCE only",
+                *(
+                    " / ".join(
+                        paired_difference(a - b) for a, b in zip(s, n, strict=True)
+                    )
+                    for s, n in zip(sdl, none, strict=True)
+                ),
+            ]
+        )
+    for row in rows[-len(f1s) - paired :]:
         print(" | ".join(row), flush=True)
 table = markdown_table(header, rows)
 print(table)

@@ -37,13 +37,7 @@ def reference_report(
         per_label_thresholds: how its thresholds are tuned on validation
             data, as the classifiers' are (see `RunConfig`).
     """
-    if name not in REFERENCES:
-        raise ValueError(f"Unknown reference {name!r}; expected one of {REFERENCES}.")
-    x_train, x_validation, x_test = features
-    score = _knn if name == "knn" else _logreg
-    validation_scores, test_scores = score(
-        x_train, train.y, x_validation, x_test, validation.y
-    )
+    validation_scores, test_scores = reference_scores(name, train, validation, features)
     return scores_report(
         train,
         validation,
@@ -52,6 +46,19 @@ def reference_report(
         test_scores,
         per_label_thresholds,
     )
+
+
+def reference_scores(
+    name: str, train: Split, validation: Split, features: list
+) -> tuple[np.ndarray, np.ndarray]:
+    """The validation and test scores `[N, L]` of one reference, fitted on
+    `train` (and, for logistic regression's C, `validation`); arguments as
+    `reference_report`'s."""
+    if name not in REFERENCES:
+        raise ValueError(f"Unknown reference {name!r}; expected one of {REFERENCES}.")
+    x_train, x_validation, x_test = features
+    score = _knn if name == "knn" else _logreg
+    return score(x_train, train.y, x_validation, x_test, validation.y)
 
 
 def _knn(x_train, y_train, x_validation, x_test, y_validation):

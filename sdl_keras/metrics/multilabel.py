@@ -55,14 +55,20 @@ def f1(y_true, y_pred, average: str = "micro") -> float:
     p = _labels(y_pred, "y_pred")
     if p.shape != y.shape:
         raise ValueError(f"`y_pred` must have shape {y.shape}; received {p.shape}.")
+    if average not in ("micro", "macro"):
+        raise ValueError(f"`average` must be 'micro' or 'macro'; received {average!r}.")
+    micro, macro = _micro_macro_f1(y, p)
+    return micro if average == "micro" else macro
+
+
+def _micro_macro_f1(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
+    """Micro- and macro-F1 of boolean `[N, L]` labels and predictions, from
+    one count."""
     tp = (y & p).sum(0)
     fp = (~y & p).sum(0)
     fn = (y & ~p).sum(0)
-    if average == "micro":
-        return float(_f1_from_counts(tp.sum(), fp.sum(), fn.sum()))
-    if average == "macro":
-        return float(_f1_from_counts(tp, fp, fn).mean()) if len(tp) else 0.0
-    raise ValueError(f"`average` must be 'micro' or 'macro'; received {average!r}.")
+    micro = float(_f1_from_counts(tp.sum(), fp.sum(), fn.sum()))
+    return micro, float(_f1_from_counts(tp, fp, fn).mean()) if len(tp) else 0.0
 
 
 # Pseudo-counts of validation positives by which a label's own threshold is
@@ -220,8 +226,7 @@ def _tuned_thresholds(
 def _shrunk(
     best: float, per_label: np.ndarray, positives: np.ndarray, shrinkage: float
 ) -> np.ndarray:
-    if np.isinf(shrinkage):
-        return np.full(per_label.shape, best)
+    # n / (n + inf) is 0: infinity gives the global threshold to every label.
     share = np.divide(
         positives,
         positives + shrinkage,
@@ -248,11 +253,7 @@ def _held_out_shrinkage(
             positives = y[tuned_on].sum(0)
             for row, shrinkage in enumerate(shrinkages):
                 thresholds = _shrunk(best, per_label, positives, shrinkage)
-                predicted = s[scored_on] >= thresholds
-                scores[row] += [
-                    f1(y[scored_on], predicted, average)
-                    for average in ("micro", "macro")
-                ]
+                scores[row] += _micro_macro_f1(y[scored_on], s[scored_on] >= thresholds)
     # Within float noise of the global threshold counts as "as good"; ties
     # go to the stronger shrinkage, the fewer free thresholds.
     as_good = (scores >= scores[-1] - 1e-9).all(axis=1)
