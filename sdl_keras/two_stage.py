@@ -27,7 +27,9 @@ from sdl_keras.data.label_batches import (
 from sdl_keras.distributed import fit_distributed, is_chief
 from sdl_keras.losses import LOSSES, WeightedSupConLoss
 from sdl_keras.metrics import (
+    ThresholdChoice,
     best_threshold,
+    choose_thresholds,
     f1,
     mean_average_precision,
     multilabel_report,
@@ -421,10 +423,12 @@ def classifier_report(
     seed: int = 0,
 ) -> dict:
     """`"at_0.5"` and `"tuned"` (the classifier's stored thresholds) reports
-    on `test`, with frequency bands from the labels' training counts."""
+    on `test`, with frequency bands from the labels' training counts, and
+    `"thresholds"`, how they were chosen, when the classifier tuned them in
+    this process."""
     scores = classifier.predict(evaluation_inputs(test, make_dataset, seed), verbose=0)
     thresholds = keras.ops.convert_to_numpy(classifier.thresholds)
-    return _reports(train_counts, test, scores, thresholds)
+    return _reports(train_counts, test, scores, thresholds, classifier.threshold_choice)
 
 
 def evaluation_inputs(
@@ -492,16 +496,19 @@ def scores_report(
 ) -> dict:
     """The reports of `run_two_stage` for any scorer (a reference model):
     thresholds tuned on the validation scores, bands from training labels."""
-    thresholds = best_threshold(validation.y, validation_scores, per_label)
-    thresholds = np.broadcast_to(thresholds, (train.y.shape[1],))
-    return _reports(train.y.sum(axis=0), test, test_scores, thresholds)
+    choice = choose_thresholds(validation.y, validation_scores, per_label)
+    thresholds = np.broadcast_to(choice.thresholds, (train.y.shape[1],))
+    return _reports(train.y.sum(axis=0), test, test_scores, thresholds, choice)
 
 
-def _reports(train_counts, test: Split, scores, thresholds) -> dict:
-    return {
+def _reports(
+    train_counts, test: Split, scores, thresholds, choice: ThresholdChoice | None
+) -> dict:
+    reports = {
         "at_0.5": multilabel_report(test.y, scores, 0.5, train_counts),
         "tuned": multilabel_report(test.y, scores, thresholds, train_counts),
     }
+    return reports if choice is None else reports | {"thresholds": choice.summary()}
 
 
 def _optimizer(config: RunConfig) -> keras.optimizers.Optimizer:

@@ -201,6 +201,8 @@ def test_thresholds_shrunk_as_far_as_generalises():
     weak[:, 2] = np.clip(0.2 + 0.05 * y[:, 2] + rng.normal(0, 0.1, n), 0, 1)
     for scores, own in ((scales, True), (weak, False), (separable, False)):
         assert bool(np.isfinite(metrics.threshold_shrinkage(y, scores))) is own
+        rule = metrics.choose_thresholds(y, scores, per_label=None).summary()["rule"]
+        assert (rule != "global") is own
         chosen = metrics.best_threshold(y, scores, per_label=None)
         # ~100 positives a label: shrunk by a few pseudo-counts, the same
         # predictions as each label's own threshold.
@@ -245,3 +247,21 @@ def test_shrunk_thresholds_move_by_validation_positives():
     np.testing.assert_allclose(
         metrics.best_threshold(y, scores, per_label=None), expected
     )
+    # The choice says how: the same thresholds, the global one and k.
+    choice = metrics.choose_thresholds(y, scores, per_label=None)
+    np.testing.assert_allclose(choice.thresholds, expected)
+    assert choice.summary() == {
+        "rule": "shrunk",
+        "shrinkage": shrinkage,
+        "global_threshold": pytest.approx(global_threshold),
+    }
+    for per_label, rule in ((True, "per_label"), (False, "global")):
+        choice = metrics.choose_thresholds(y, scores, per_label=per_label)
+        np.testing.assert_array_equal(
+            choice.thresholds, metrics.best_threshold(y, scores, per_label=per_label)
+        )
+        assert choice.summary() == {
+            "rule": rule,
+            "shrinkage": None,
+            "global_threshold": pytest.approx(global_threshold),
+        }

@@ -37,6 +37,12 @@ def test_text_jsonl_train_delete_evaluate_predict_export(tmp_path):
     assert "labels never seen in training" in done.stderr
     metrics = json.loads((run / "metrics.json").read_text())
     assert {"sdl", "logreg (reference)", "notes"} <= set(metrics)
+    # How each row's thresholds were chosen on validation data.
+    for row in ("sdl", "logreg (reference)"):
+        choice = metrics[row]["thresholds"]
+        assert choice["rule"] in ("per_label", "global", "shrunk")
+        assert (choice["shrinkage"] is not None) is (choice["rule"] == "shrunk")
+        assert 0 < choice["global_threshold"] < 1
     assert any("held out of" in note for note in metrics["notes"])
     labels = json.loads((run / "labels.json").read_text())
     assert len(labels["codes"]) == len(labels["counts"]) and min(labels["counts"]) > 0

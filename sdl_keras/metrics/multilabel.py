@@ -13,6 +13,7 @@ Conventions (each matches scikit-learn where it has the metric):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -102,18 +103,73 @@ def best_threshold(
 
     Returns:
         A float, or a float array `[L]` when thresholds are per label. Ties
-        go to the lowest threshold.
+        go to the lowest threshold. `choose_thresholds` also says which `k`
+        was chosen.
+    """
+    return choose_thresholds(
+        y_true, y_score, per_label, candidates, shrinkages
+    ).thresholds
+
+
+class ThresholdChoice(NamedTuple):
+    """Decision thresholds tuned on validation data, and how they were chosen.
+
+    Attributes:
+        thresholds: a float (one for all) or a float array `[L]`.
+        global_threshold: the one threshold that maximises micro-F1.
+        shrinkage: the pseudo-count `k` by which each label's own threshold
+            was shrunk toward the global one (`threshold_shrinkage`): 0 keeps
+            each label's own, infinity the global one for all.
+    """
+
+    thresholds: float | np.ndarray
+    global_threshold: float
+    shrinkage: float
+
+    def summary(self) -> dict:
+        """The choice for a JSON report: `rule` (`"per_label"`, `"global"`
+        or `"shrunk"`), `shrinkage` (`k`, null unless shrunk) and
+        `global_threshold`."""
+        shrunk = 0 < self.shrinkage < np.inf
+        rule = "shrunk" if shrunk else "per_label" if self.shrinkage == 0 else "global"
+        return {
+            "rule": rule,
+            "shrinkage": self.shrinkage if shrunk else None,
+            "global_threshold": round(self.global_threshold, 6),
+        }
+
+
+def choose_thresholds(
+    y_true,
+    y_score,
+    per_label: bool | None = False,
+    candidates: Sequence[float] | None = None,
+    shrinkages: Sequence[float] = SHRINKAGE,
+) -> ThresholdChoice:
+    """`best_threshold` (same arguments), with the global threshold and the
+    shrinkage it chose.
+
+    Examples:
+
+    >>> y = np.array([[1, 0], [0, 1], [0, 0], [0, 0]] * 8)
+    >>> scores = np.array([[0.9, 0.2], [0.5, 0.35], [0.5, 0.2], [0.1, 0.1]] * 8)
+    >>> choice = choose_thresholds(y, scores, per_label=None)
+    >>> choice.thresholds.round(2).tolist(), choice.summary()["rule"]
+    ([0.51, 0.21], 'per_label')
     """
     y = _labels(y_true)
     s = _scores(y_score, y.shape)
     grid = _threshold_grid(candidates)
-    best, per_label_thresholds = _tuned_thresholds(y, s, grid)
+    best, own = _tuned_thresholds(y, s, grid)
     if per_label is None:
         shrinkage = _held_out_shrinkage(y, s, grid, _shrinkages(shrinkages))
-        if np.isinf(shrinkage):
-            return best
-        return _shrunk(best, per_label_thresholds, y.sum(0), shrinkage)
-    return per_label_thresholds if per_label else best
+    else:
+        shrinkage = 0.0 if per_label else np.inf
+    if np.isinf(shrinkage):
+        return ThresholdChoice(best, best, shrinkage)
+    if shrinkage == 0:
+        return ThresholdChoice(own, best, shrinkage)
+    return ThresholdChoice(_shrunk(best, own, y.sum(0), shrinkage), best, shrinkage)
 
 
 def threshold_shrinkage(

@@ -10,7 +10,7 @@ import tensorflow as tf
 from keras import ops
 
 from sdl_keras._checks import checked_training_data
-from sdl_keras.metrics import best_threshold
+from sdl_keras.metrics import ThresholdChoice, choose_thresholds
 from sdl_keras.models._encoders import feature_dim, functional_encoder
 
 MODES = ("linear_probe", "fine_tune")
@@ -22,7 +22,9 @@ class MultiLabelClassifier(keras.Model):
 
     `predict` returns label probabilities `[B, L]` (float32). Decision
     thresholds tuned on validation data (`tune_thresholds`) are model weights:
-    they are saved with the model and used by `predict_labels`.
+    they are saved with the model and used by `predict_labels`; how they were
+    chosen (`sdl_keras.metrics.ThresholdChoice`) is `threshold_choice` until
+    the model is saved.
 
     Args:
         encoder: a Keras model or layer mapping inputs to `[B, F]`, usually
@@ -104,6 +106,8 @@ class MultiLabelClassifier(keras.Model):
             trainable=False,
             name="thresholds",
         )
+        # How `tune_thresholds` chose them; not saved (the weights are).
+        self.threshold_choice: ThresholdChoice | None = None
         self.encoder_optimizer: keras.optimizers.Optimizer | None = None
         self.linear_model = None
         self.linear_weight = 0.0
@@ -219,8 +223,10 @@ class MultiLabelClassifier(keras.Model):
                 f"{labels.shape}."
             )
         scores = self.predict(x, batch_size=batch_size, verbose=0)
-        thresholds = best_threshold(labels, scores, per_label, candidates)
-        thresholds = np.broadcast_to(thresholds, (self.num_labels,)).astype("float32")
+        self.threshold_choice = choose_thresholds(labels, scores, per_label, candidates)
+        thresholds = np.broadcast_to(
+            self.threshold_choice.thresholds, (self.num_labels,)
+        ).astype("float32")
         self.thresholds.assign(thresholds)
         return thresholds
 
