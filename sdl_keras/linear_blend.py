@@ -71,6 +71,18 @@ def fit_linear_blend(
     }
 
 
+def linear_probabilities(classifier, pipeline, split) -> np.ndarray:
+    """The probabilities `[N, L]` of the linear model that `fit_linear_blend`
+    folded into `classifier`, alone, on a split: the logistic-regression
+    reference without fitting it again."""
+    if classifier.linear_model is None:
+        raise ValueError("The classifier has no linear model: see `fit_linear_blend`.")
+    logits = classifier.linear_model.predict(
+        pipeline.make_dataset(split, "evaluate", 0), verbose=0
+    )
+    return 1.0 / (1.0 + np.exp(-logits.astype("float64")))
+
+
 def chosen_share(
     y_true: np.ndarray,
     classifier_scores: np.ndarray,

@@ -4,8 +4,9 @@ folded into the classifier, blended by validation, saved with it."""
 import numpy as np
 import pytest
 
-from sdl_keras.linear_blend import fit_linear_blend
+from sdl_keras.linear_blend import fit_linear_blend, linear_probabilities
 from sdl_keras.metrics import mean_average_precision
+from sdl_keras.references import reference_scores
 from sdl_keras.run_config import RunConfig
 from sdl_keras.tabular_task import TabularTask, yeast_splits
 from sdl_keras.two_stage import train_two_stage
@@ -17,7 +18,7 @@ def test_blend_matches_scikit_learn_and_survives_saving(tmp_path):
     import keras
     from sklearn.linear_model import LogisticRegression
 
-    train, validation, _ = yeast_splits()
+    train, validation, test = yeast_splits()
     pipeline = TabularTask.build(train.x)
     config = RunConfig(task="yeast", loss="none", classifier_epochs=3)
     classifier = train_two_stage(
@@ -38,6 +39,18 @@ def test_blend_matches_scikit_learn_and_survives_saving(tmp_path):
     np.testing.assert_allclose(
         blended[:, 0], (1 - share) * own[:, 0] + share * linear, atol=2e-5
     )
+    # Alone, it is the logistic-regression reference, which a run therefore
+    # scores instead of fitting it again (float32 features: liblinear stops
+    # within its tolerance a little elsewhere).
+    features = pipeline.reference_features(train, validation, test)
+    for split, expected in zip(
+        (validation, test),
+        reference_scores("logreg", train, validation, features),
+        strict=True,
+    ):
+        np.testing.assert_allclose(
+            linear_probabilities(classifier, pipeline, split), expected, atol=1e-4
+        )
     # Chosen on validation: never worse there than the classifier alone.
     assert mean_average_precision(validation.y, blended) >= (
         mean_average_precision(validation.y, own) - 1e-3

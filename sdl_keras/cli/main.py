@@ -121,11 +121,15 @@ def train_run(
     import keras
 
     from sdl_keras.cli import plots
-    from sdl_keras.linear_blend import fit_linear_blend
+    from sdl_keras.linear_blend import fit_linear_blend, linear_probabilities
     from sdl_keras.references import reference_report
     from sdl_keras.run_directory import save_run
     from sdl_keras.tasks import load_task
-    from sdl_keras.two_stage import classifier_report, train_two_stage
+    from sdl_keras.two_stage import (
+        classifier_report,
+        scores_report,
+        train_two_stage,
+    )
 
     if task is None:
         task = load_task(config)
@@ -183,7 +187,20 @@ def train_run(
             "linear_blend": blend,
         }
     }
-    if config.reference:
+    if config.reference and blend:
+        # The blend's linear model is the reference, fitted on the same
+        # features with the same C: scored, not fitted a second time.
+        reports["logreg (reference)"] = scores_report(
+            task.train,
+            task.validation,
+            task.test,
+            *(
+                linear_probabilities(trained.classifier, task.pipeline, split)
+                for split in (task.validation, task.test)
+            ),
+            config.per_label_thresholds,
+        )
+    elif config.reference:
         features = task.pipeline.reference_features(
             task.train, task.validation, task.test
         )
