@@ -194,10 +194,8 @@ def train_run(
             task.train,
             task.validation,
             task.test,
-            *(
-                linear_probabilities(trained.classifier, task.pipeline, split)
-                for split in (task.validation, task.test)
-            ),
+            linear_probabilities(trained.classifier, task.pipeline, task.validation),
+            linear_probabilities(trained.classifier, task.pipeline, task.test),
             config.per_label_thresholds,
         )
     elif config.reference:
