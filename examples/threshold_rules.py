@@ -27,7 +27,10 @@ on validation by each rule of `sdl_keras.metrics.best_threshold`:
 
 The logistic-regression reference is fitted again (deterministic) and
 thresholded by the same rules. Test micro- and macro-F1, means over seeds,
-and SDL − BCE only paired by seed with bootstrap intervals:
+and SDL − BCE only paired by seed with bootstrap intervals; then a second
+table, each run as the default scores it now (the shrunk rule's F1 and the
+test mAP, which no threshold changes), whatever rule its `metrics.json` was
+written under:
 
     python examples/threshold_rules.py --tasks "emoji scenes" --report results/thresholds.md
 """
@@ -42,9 +45,9 @@ from pathlib import Path
 
 import numpy as np
 
-from sdl_keras.metrics import best_threshold, f1
+from sdl_keras.metrics import best_threshold, f1, mean_average_precision
 from sdl_keras.references import reference_scores
-from sdl_keras.reports import markdown_table, paired_difference
+from sdl_keras.reports import markdown_table, mean_std, paired_difference
 from sdl_keras.run_directory import SavedRun
 from sdl_keras.tasks import load_task
 from sdl_keras.two_stage import evaluation_inputs
@@ -129,7 +132,9 @@ args = parser.parse_args()
 
 header = ["task", "row", *(f"{rule}: micro-F1 / macro-F1" for rule in RULES)]
 ROWS = {"sdl": "SDL + classifier (default)", "none": "BCE only"}  # run prefix → row
+DEFAULT = list(RULES).index("shrunk (default)")
 rows = []
+default_rows = []  # micro-F1, macro-F1 (shrunk rule), mAP
 for name in args.tasks:
     runs = {
         prefix: sorted((args.runs_dir / name).glob(f"{prefix}_seed*"))
@@ -161,10 +166,24 @@ for name in args.tasks:
         ]
         for row, row_scores in scores.items()
     }  # row → rule → [micro, macro] × seeds
+    default = {
+        row: [
+            *by_rule[DEFAULT],
+            np.array(
+                [
+                    mean_average_precision(s["test_labels"], s["test"])
+                    for s in scores[row]
+                ]
+            ),
+        ]
+        for row, by_rule in f1s.items()
+    }  # row → [micro, macro, mAP] × seeds
     for row, by_rule in f1s.items():
         cells = [f"{micro.mean():.4f} / {macro.mean():.4f}" for micro, macro in by_rule]
         count = len(scores[row])
-        rows.append([name, f"{row} ({count} seed{'s' * (count > 1)})", *cells])
+        label = f"{row} ({count} seed{'s' * (count > 1)})"
+        rows.append([name, label, *cells])
+        default_rows.append([name, label, *(mean_std(v) for v in default[row])])
     seeds = [[run.name.partition("_")[2] for run in group] for group in runs.values()]
     paired = bool(seeds[0]) and seeds[0] == seeds[1]  # the same seeds, in order
     if paired:
@@ -181,9 +200,22 @@ for name in args.tasks:
                 ),
             ]
         )
+        sdl, none = (default[row] for row in ROWS.values())
+        default_rows.append(
+            [
+                name,
+                "SDL − BCE only",
+                *(paired_difference(s - n) for s, n in zip(sdl, none, strict=True)),
+            ]
+        )
     for row in rows[-len(f1s) - paired :]:
         print(" | ".join(row), flush=True)
-table = markdown_table(header, rows)
+table = "\n\n".join(
+    (
+        markdown_table(header, rows),
+        markdown_table(["task", "row", "micro_f1", "macro_f1", "map"], default_rows),
+    )
+)
 print(table)
 if args.report:
     args.report.write_text(table + "\n")
