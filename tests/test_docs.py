@@ -51,6 +51,12 @@ EDITS = {
     '--tasks "emoji scenes" "8×8 digit scenes"': "--tasks yeast --seeds 0",
     'threshold_rules.py --tasks yeast "hpo level 2" scenes "fashion scenes" '
     '"8×8 digit scenes" "emoji scenes"': "threshold_rules.py --tasks yeast",
+    "--tasks hpo newsgroups reuters --seeds 0 1 2": "--tasks yeast --seeds 0",
+    '--tasks scenes "fashion scenes" "emoji scenes" --seeds 0 1 2 3 4 5': "--tasks "
+    "yeast --seeds 0",
+    'threshold_rules.py --tasks yeast reuters hpo newsgroups "hpo level 2" scenes '
+    '"fashion scenes" "8×8 digit scenes" "emoji scenes"': "threshold_rules.py "
+    "--tasks yeast",
     "pretraining_probe.py --objects fashion": "pretraining_probe.py --objects "
     "digits --limit 300 --epochs 2 --every 1",
     "pretraining_probe.py --objects mnist": "pretraining_probe.py --objects "
