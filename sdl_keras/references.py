@@ -80,17 +80,11 @@ def _logreg(x_train, y_train, x_validation, x_test, y_validation):
 
 
 def fit_logistic_regression(
-    x_train,
-    y_train: np.ndarray,
-    x_validation,
-    y_validation: np.ndarray,
-    candidates,
-    n_jobs: int = -1,
+    x_train, y_train: np.ndarray, x_validation, y_validation: np.ndarray, candidates
 ) -> tuple:
     """One liblinear logistic regression per label, for each inverse
     regularisation strength in `candidates`; the one with the best validation
-    mAP is kept. `n_jobs` labels are fitted at once, in threads (-1: one a
-    CPU core; liblinear releases the GIL).
+    mAP is kept.
 
     Returns:
         `(kernel [F, L], bias [L], C, validation probabilities [N, L])`; a label
@@ -99,7 +93,7 @@ def fit_logistic_regression(
     """
     best: tuple | None = None
     for c in candidates:
-        weights, bias = _per_label(x_train, y_train, c, n_jobs)
+        weights, bias = _per_label(x_train, y_train, c)
         scores = _sigmoid(x_validation @ weights + bias)
         quality = mean_average_precision(y_validation, scores)
         if best is None or quality > best[0]:
@@ -109,23 +103,17 @@ def fit_logistic_regression(
     return best[1:]
 
 
-def _per_label(x, y: np.ndarray, c: float, n_jobs: int) -> tuple:
-    from joblib import Parallel, delayed
+def _per_label(x, y: np.ndarray, c: float) -> tuple:
     from sklearn.linear_model import LogisticRegression
-
-    def fit(label: int) -> tuple[np.ndarray, float]:
-        model = LogisticRegression(C=c, solver="liblinear", max_iter=1000)
-        model.fit(x, y[:, label])
-        return model.coef_[0].astype("float32"), model.intercept_[0]
 
     weights = np.zeros((x.shape[1], y.shape[1]), "float32")
     prior = np.clip(y.mean(axis=0), 1e-4, 1 - 1e-4)
     bias = np.log(prior / (1 - prior))
-    labels = np.flatnonzero(y.any(axis=0) & ~y.all(axis=0))
-    fitted = Parallel(n_jobs, prefer="threads")(delayed(fit)(j) for j in labels)
-    for label, (kernel, intercept) in zip(labels, fitted, strict=True):
-        weights[:, label] = kernel
-        bias[label] = intercept
+    for j in np.flatnonzero(y.any(axis=0) & ~y.all(axis=0)):
+        model = LogisticRegression(C=c, solver="liblinear", max_iter=1000)
+        model.fit(x, y[:, j])
+        weights[:, j] = model.coef_[0]
+        bias[j] = model.intercept_[0]
     return weights, bias
 
 
