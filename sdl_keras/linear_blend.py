@@ -18,7 +18,7 @@ import keras
 import numpy as np
 
 from sdl_keras.metrics import mean_average_precision
-from sdl_keras.references import LOGREG_C, fit_logistic_regression
+from sdl_keras.references import LOGREG_C, _sigmoid, fit_logistic_regression
 
 # Shares of the linear model tried in the blend.
 LINEAR_WEIGHTS = tuple(step / 10 for step in range(11))
@@ -80,7 +80,7 @@ def linear_probabilities(classifier, pipeline, split) -> np.ndarray:
     logits = classifier.linear_model.predict(
         pipeline.make_dataset(split, "evaluate", 0), verbose=0
     )
-    return 1.0 / (1.0 + np.exp(-logits.astype("float64")))
+    return _sigmoid(logits.astype("float64"))
 
 
 def chosen_share(
