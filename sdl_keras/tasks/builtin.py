@@ -19,7 +19,7 @@ from sdl_keras.two_stage import Split
 
 @register_task("hpo")
 def hpo(config: RunConfig) -> Task:
-    """HPO term definitions → organ systems (level 1) or their children."""
+    """HPO term definitions → organ systems (level 1) or terms deeper down."""
     from sdl_keras.datasets.hpo import load_hpo, split_hpo
 
     texts, labels, vocabulary = load_hpo(config.level)
