@@ -14,6 +14,8 @@ prefer (`chosen_share`) — 0 where it does not help.
 
 from __future__ import annotations
 
+import time
+
 import keras
 import numpy as np
 
@@ -36,13 +38,15 @@ def fit_linear_blend(
     classifier's thresholds again on the blended validation scores.
 
     Returns:
-        What was chosen: `linear_weight`, `linear_c` and the validation mAP
-        of the classifier alone, the linear model alone and the blend; empty
-        where the pipeline has no plain features (images, sequence encoders).
+        What was chosen: `linear_weight`, `linear_c`, the validation mAP of
+        the classifier alone, the linear model alone and the blend, and the
+        `seconds` all this took; empty where the pipeline has no plain
+        features (images, sequence encoders).
     """
     features = pipeline.linear_features()
     if features is None:
         return {}
+    started = time.perf_counter()
     x_train, x_validation = (
         _features(features, pipeline, s) for s in (train, validation)
     )
@@ -68,6 +72,7 @@ def fit_linear_blend(
         "linear_weight": share,
         "linear_c": c,
         "validation_map": qualities,
+        "seconds": time.perf_counter() - started,
     }
 
 

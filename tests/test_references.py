@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 
+from sdl_keras.metrics import mean_average_precision
 from sdl_keras.references import LOGREG_C, reference_scores
 from sdl_keras.two_stage import Split
 
@@ -68,3 +69,76 @@ def test_unknown_reference_is_named():
     (train, validation, _), features = _splits(np.random.default_rng(2))
     with pytest.raises(ValueError, match="Unknown reference 'svm'"):
         reference_scores("svm", train, validation, features)
+
+
+def test_c_choice_labels_spread_over_the_frequency_ranking():
+    from sdl_keras.references import c_choice_labels
+
+    # Label j has 20 - j training positives (label 3: all 40; label 7: none);
+    # label 5 has no validation positive.
+    y_train = (np.arange(40)[:, None] < 20 - np.arange(12)).astype("float32")
+    y_train[:, 3], y_train[:, 7] = 1.0, 0.0
+    y_validation = np.ones((5, 12), "float32")
+    y_validation[:, 5] = 0.0
+    eligible = [0, 1, 2, 4, 6, 8, 9, 10, 11]  # most frequent first
+    assert c_choice_labels(y_train, y_validation, 9).tolist() == eligible
+    # Four of nine ranked: ranks 0, 3 (2.67 rounded), 5 (5.33) and 8.
+    assert c_choice_labels(y_train, y_validation, 4).tolist() == [0, 4, 8, 11]
+
+
+def test_many_labels_choose_c_on_a_sample_then_fit_every_label_at_it():
+    from sdl_keras.references import c_choice_labels, fit_logistic_regression
+
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(240, 5))
+    logits = x @ rng.normal(size=(5, 12)) * rng.uniform(0.2, 3, 12) - 1.5
+    y = (rng.random((240, 12)) < 1 / (1 + np.exp(-logits))).astype("float32")
+    (x_train, x_validation), (y_train, y_validation) = (
+        (x[:160], x[160:]),
+        (
+            y[:160],
+            y[160:],
+        ),
+    )
+    candidates = (0.01, 0.1, 1.0)
+    sample = c_choice_labels(y_train, y_validation, 4)
+    every = {
+        c: fit_logistic_regression(
+            x_train, y_train, x_validation, y_validation, (c,), None
+        )
+        for c in candidates
+    }
+    # Labels are fitted independently: the sample's C is the best on its
+    # columns of the fits of every label.
+    expected = max(
+        candidates,
+        key=lambda c: mean_average_precision(
+            y_validation[:, sample], every[c][3][:, sample]
+        ),
+    )
+    weights, bias, c, scores = fit_logistic_regression(
+        x_train, y_train, x_validation, y_validation, candidates, 4
+    )
+    assert c == expected
+    np.testing.assert_allclose(weights, every[c][0], atol=1e-6)
+    np.testing.assert_allclose(bias, every[c][1], atol=1e-6)
+    np.testing.assert_allclose(scores, every[c][3], atol=1e-6)
+
+
+def test_more_features_than_examples_reach_the_primal_optimum():
+    from sklearn.linear_model import LogisticRegression
+
+    from sdl_keras.references import fit_logistic_regression
+
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(90, 300))
+    y = (x[:, :2] @ [[1.0, -1.0], [1.0, 2.0]] > 0).astype("float32")
+    weights, bias, _, _ = fit_logistic_regression(
+        x[:60], y[:60], x[60:], y[60:], (0.5,)
+    )
+    for j in range(2):
+        primal = LogisticRegression(C=0.5, solver="liblinear", tol=1e-8).fit(
+            x[:60], y[:60, j]
+        )
+        np.testing.assert_allclose(weights[:, j], primal.coef_[0], atol=1e-3)
+        assert bias[j] == pytest.approx(primal.intercept_[0], abs=1e-3)

@@ -158,9 +158,10 @@ def train_run(
         )
         if verbose and blend:
             print(
-                f"linear blend: share {blend['linear_weight']} (validation mAP "
+                f"linear blend: share {blend['linear_weight']}, C {blend['linear_c']} "
+                "(validation mAP "
                 + ", ".join(f"{k} {v:.4f}" for k, v in blend["validation_map"].items())
-                + ")"
+                + f"; {blend['seconds']:.0f} s)"
             )
     save_run(
         output,
