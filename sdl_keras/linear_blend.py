@@ -19,7 +19,10 @@ import time
 import keras
 import numpy as np
 
-from sdl_keras.metrics import mean_average_precision
+from sdl_keras.metrics import (
+    mean_average_precision,
+    resampled_mean_average_precision,
+)
 from sdl_keras.references import LOGREG_C, _sigmoid, fit_logistic_regression
 
 # Shares of the linear model tried in the blend.
@@ -122,16 +125,15 @@ def chosen_share(
         for share, scores in blends.items()
     }
     alone = 1.0 if quality[1.0] > quality[0.0] else 0.0
-    rng = np.random.default_rng(0)
-    wins = dict.fromkeys(blends, 0)
-    for _ in range(resamples):
-        rows = rng.integers(0, len(y_true), len(y_true))
-        resampled = {
-            share: mean_average_precision(y_true[rows], scores[rows])
-            for share, scores in blends.items()
-        }
-        for share, value in resampled.items():
-            wins[share] += value > resampled[alone]
+    rows = np.random.default_rng(0).integers(0, len(y_true), (resamples, len(y_true)))
+    resampled = {
+        share: resampled_mean_average_precision(y_true, scores, rows)
+        for share, scores in blends.items()
+    }
+    wins = {
+        share: int((values > resampled[alone]).sum())
+        for share, values in resampled.items()
+    }
     clear = [share for share, won in wins.items() if won >= confidence * resamples]
     return max(clear, key=quality.__getitem__, default=alone)
 

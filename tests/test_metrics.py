@@ -265,3 +265,40 @@ def test_shrunk_thresholds_move_by_validation_positives():
             "shrinkage": None,
             "global_threshold": pytest.approx(global_threshold),
         }
+
+
+def test_average_precision_of_many_labels_in_blocks_matches_sklearn(rng):
+    y = random_multi_hot(rng, 50, 1100, 0.05)
+    scores = np.round(rng.random(y.shape) * 0.6 + 0.4 * y, 1)
+    per_label = metrics.average_precision(y, scores)
+    # Labels on both sides of each block's edge (512, 1024).
+    for label in (0, 511, 512, 1023, 1024, 1099):
+        if y[:, label].any():
+            expected = skm.average_precision_score(y[:, label], scores[:, label])
+            assert per_label[label] == pytest.approx(expected)
+        else:
+            assert np.isnan(per_label[label])
+
+
+def test_resampled_map_is_the_map_of_each_resample(data, rng):
+    y, scores = data
+    resamples = rng.integers(0, len(y), (30, len(y)))
+    resamples[0] = 0  # one row 60 times: every label constant, ties throughout
+    resamples[1] = np.arange(len(y)) % 5  # five rows twelve times each
+    expected = [
+        metrics.mean_average_precision(y[rows], scores[rows]) for rows in resamples
+    ]
+    np.testing.assert_allclose(
+        metrics.resampled_mean_average_precision(y, scores, resamples),
+        expected,
+        rtol=1e-12,
+    )
+    # No positive in a resample: NaN, as `mean_average_precision` of its rows.
+    none = np.zeros_like(y)
+    assert np.isnan(
+        metrics.resampled_mean_average_precision(none, scores, resamples[:2])
+    ).all()
+    with pytest.raises(ValueError, match="must index the 60 rows"):
+        metrics.resampled_mean_average_precision(y, scores, [[0, 60]])
+    with pytest.raises(ValueError, match="integer row indices"):
+        metrics.resampled_mean_average_precision(y, scores, [0.5])

@@ -18,6 +18,7 @@ from sdl_keras.metrics.multilabel import (
     mean_average_precision,
     multilabel_report,
     precision_at_k,
+    resampled_mean_average_precision,
     roc_auc,
     threshold_shrinkage,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "mean_average_precision",
     "multilabel_report",
     "precision_at_k",
+    "resampled_mean_average_precision",
     "roc_auc",
     "threshold_shrinkage",
 ]

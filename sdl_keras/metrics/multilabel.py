@@ -367,28 +367,76 @@ def precision_at_k(y_true, y_score, k: int) -> float:
     return float(np.take_along_axis(y, top, axis=1).sum(1).mean() / int(k))
 
 
+# Labels whose average precision is computed together.
+_AP_BLOCK_LABELS = 512
+
+
 def average_precision(y_true, y_score) -> np.ndarray:
     """Per-label average precision `[L]` (NaN for labels without positives):
     Σ_n (R_n − R_{n−1}) P_n over the distinct score thresholds."""
     y = _labels(y_true)
-    s = _scores(y_score, y.shape)
-    result = np.full(y.shape[1], np.nan)
-    for label in np.flatnonzero(y.any(0)):
-        order = np.argsort(-s[:, label], kind="stable")
-        scores, hits = s[order, label], y[order, label]
-        # Tied scores form one threshold: keep the last position of each run.
-        last = np.r_[np.flatnonzero(np.diff(scores)), len(scores) - 1]
-        true_positives = np.cumsum(hits)[last]
-        precision = true_positives / (last + 1)
-        recall_gain = np.diff(np.r_[0, true_positives]) / hits.sum()
-        result[label] = float((recall_gain * precision).sum())
-    return result
+    return _weighted_average_precision(y, y_score, np.ones((1, len(y))))[0]
 
 
 def mean_average_precision(y_true, y_score) -> float:
     """Mean of `average_precision` over labels with a positive."""
     ap = average_precision(y_true, y_score)
     return float(np.nanmean(ap)) if np.isfinite(ap).any() else float("nan")
+
+
+def resampled_mean_average_precision(y_true, y_score, resamples) -> np.ndarray:
+    """`mean_average_precision` of many resamples of the rows `[R]`, each
+    `y_true[rows], y_score[rows]` for `rows` in `resamples` `[R, M]` (row
+    indices, repeats allowed: bootstrap), with one sort of the scores for
+    all of them: a repeated row is a tie with itself, so a resample is the
+    rows weighted by how often it draws them."""
+    y = _labels(y_true)
+    resamples = np.asarray(resamples)
+    if resamples.ndim != 2 or not np.issubdtype(resamples.dtype, np.integer):
+        raise ValueError("`resamples` must be integer row indices [R, M].")
+    if resamples.size and not 0 <= resamples.min() <= resamples.max() < len(y):
+        raise ValueError(f"`resamples` must index the {len(y)} rows.")
+    weights = np.stack([np.bincount(rows, minlength=len(y)) for rows in resamples])
+    ap = _weighted_average_precision(y, y_score, weights)
+    defined = np.isfinite(ap).any(axis=1)
+    means = np.full(len(ap), np.nan)
+    means[defined] = np.nanmean(ap[defined], axis=1)
+    return means
+
+
+def _weighted_average_precision(y: np.ndarray, y_score, weights) -> np.ndarray:
+    """Average precision `[R, L]` of the rows weighted by each row of
+    `weights` `[R, N]` (NaN where a label has no positive of weight)."""
+    s = _scores(y_score, y.shape)
+    result = np.full((len(weights), y.shape[1]), np.nan)
+    scored = np.flatnonzero(y.any(0))
+    # All labels at once, a block at a time (arrays `[block, N]`); labels as
+    # rows make the sorts contiguous, and the order within tied scores does
+    # not matter, so no stable sort (several times slower).
+    for start in range(0, len(scored), _AP_BLOCK_LABELS):
+        labels = scored[start : start + _AP_BLOCK_LABELS]
+        block = np.ascontiguousarray(s[:, labels].T)
+        order = np.argsort(-block, axis=1)
+        scores = np.take_along_axis(block, order, axis=1)
+        hits = np.take_along_axis(y[:, labels].T, order, axis=1)
+        # Tied scores form one threshold: a hit counts at the precision of
+        # the last position of its run of ties.
+        positions = np.arange(len(y))
+        run_ends = np.where(
+            np.c_[scores[:, 1:] != scores[:, :-1], np.ones(len(labels), bool)],
+            positions,
+            len(y),
+        )
+        last = np.minimum.accumulate(run_ends[:, ::-1], axis=1)[:, ::-1]
+        for r, row_weights in enumerate(weights):
+            seen = row_weights[order]
+            found = seen * hits
+            true_positives = np.take_along_axis(np.cumsum(found, axis=1), last, axis=1)
+            ranked = np.take_along_axis(np.cumsum(seen, axis=1), last, axis=1)
+            with np.errstate(invalid="ignore", divide="ignore"):
+                precision = np.where(ranked > 0, true_positives / ranked, 0.0)
+                result[r, labels] = (found * precision).sum(axis=1) / found.sum(axis=1)
+    return result
 
 
 def frequency_bands(label_counts, edges: Sequence[float] | None = None):
