@@ -2,7 +2,7 @@
 Title: The default recipe against logistic regression, on every offline task
 Author: the sdl_keras authors
 Date created: 2026/11/28
-Last modified: 2026/11/29
+Last modified: 2026/11/30
 Description: Train each offline task as `sdl-keras train` does with default options, with SDL and BCE only, beside a tuned logistic regression.
 Accelerator: None
 """
@@ -48,6 +48,7 @@ TASKS = {
     "hpo": ({"task": "hpo"}, [0, 1, 2]),
     "newsgroups": ({"task": "newsgroups"}, [0, 1]),
     "hpo level 2": ({"task": "hpo", "level": 2}, [0, 1, 2]),
+    "hpo level 3": ({"task": "hpo", "level": 3}, [0, 1]),
     "scenes": ({"task": "scenes"}, [0, 1, 2, 3]),
     "fashion scenes": ({"task": "scenes", "objects": "fashion"}, [0, 1, 2, 3]),
     "8×8 digit scenes": ({"task": "scenes", "objects": "digits"}, [0, 1, 2, 3]),
