@@ -10,10 +10,7 @@ Each level fits `sdl_keras.references.fit_logistic_regression` two ways, in
 turn on the same matrices: every C of `LOGREG_C` on every label (how the
 grid was searched before), and C chosen on `C_CHOICE_LABELS` labels, every
 label then fitted once at it (the default). Reported: seconds and their
-ratio, the C each picks, validation and test mAP. A second table times
-liblinear's dual solver against its primal one on the same labels at one C
-(the library takes the dual where examples are fewer than features) and
-reports the largest difference of their weights.
+ratio, the C each picks, validation and test mAP.
 """
 
 from __future__ import annotations
@@ -26,21 +23,19 @@ import time
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
-import numpy as np
 
 from sdl_keras.metrics import mean_average_precision
 from sdl_keras.references import (
     C_CHOICE_LABELS,
     LOGREG_C,
     _sigmoid,
-    c_choice_labels,
     fit_logistic_regression,
 )
 from sdl_keras.run_config import RunConfig
 from sdl_keras.tasks import load_task
 
 
-def grid_rows(level: int) -> tuple[list[dict], dict]:
+def grid_rows(level: int) -> list[dict]:
     task = load_task(RunConfig(task="hpo", level=level))
     train, validation, test = task.train, task.validation, task.test
     x_train, x_validation, x_test = task.pipeline.reference_features(
@@ -70,38 +65,7 @@ def grid_rows(level: int) -> tuple[list[dict], dict]:
             }
         )
         print(rows[-1], flush=True)
-    solvers = solver_row(level, x_train, train.y, validation.y)
-    return rows, solvers
-
-
-def solver_row(level: int, x, y: np.ndarray, y_validation: np.ndarray) -> dict:
-    """liblinear's primal and dual solvers on the C-choice labels at C = 16."""
-    from sklearn.linear_model import LogisticRegression
-
-    labels = c_choice_labels(y, y_validation)
-    seconds, weights = {}, {}
-    for dual in (False, True):
-        started = time.perf_counter()
-        weights[dual] = np.stack(
-            [
-                LogisticRegression(C=16.0, solver="liblinear", dual=dual, max_iter=1000)
-                .fit(x, y[:, j])
-                .coef_[0]
-                for j in labels
-            ]
-        )
-        seconds[dual] = time.perf_counter() - started
-    row = {
-        "level": level,
-        "labels": len(labels),
-        "primal_seconds": seconds[False],
-        "dual_seconds": seconds[True],
-        "largest_weight_difference": float(
-            np.abs(weights[True] - weights[False]).max()
-        ),
-    }
-    print(row, flush=True)
-    return row
+    return rows
 
 
 def main() -> None:
@@ -109,11 +73,7 @@ def main() -> None:
     parser.add_argument("--levels", type=int, nargs="+", default=[2, 3])
     parser.add_argument("--json", help="also write the results here")
     args = parser.parse_args()
-    grids, solvers = [], []
-    for level in args.levels:
-        rows, solver = grid_rows(level)
-        grids += rows
-        solvers.append(solver)
+    grids = [row for level in args.levels for row in grid_rows(level)]
     print(
         "\n| HPO level (labels) | C searched | seconds | C "
         "| validation mAP | test mAP |"
@@ -128,18 +88,9 @@ def main() -> None:
     for level in args.levels:
         every, default = (row["seconds"] for row in grids if row["level"] == level)
         print(f"level {level}: the default takes {default / every:.2f}x the time")
-    print("\n| HPO level | labels at C = 16 | primal s | dual s | ratio | max |Δw| |")
-    print("|---|---|---|---|---|---|")
-    for row in solvers:
-        print(
-            f"| {row['level']} | {row['labels']} | {row['primal_seconds']:.1f} | "
-            f"{row['dual_seconds']:.1f} | "
-            f"{row['dual_seconds'] / row['primal_seconds']:.2f} | "
-            f"{row['largest_weight_difference']:.1e} |"
-        )
     if args.json:
         with open(args.json, "w") as file:
-            json.dump({"grid": grids, "solvers": solvers}, file, indent=2)
+            json.dump(grids, file, indent=2)
 
 
 if __name__ == "__main__":

@@ -123,22 +123,3 @@ def test_many_labels_choose_c_on_a_sample_then_fit_every_label_at_it():
     np.testing.assert_allclose(weights, every[c][0], atol=1e-6)
     np.testing.assert_allclose(bias, every[c][1], atol=1e-6)
     np.testing.assert_allclose(scores, every[c][3], atol=1e-6)
-
-
-def test_more_features_than_examples_reach_the_primal_optimum():
-    from sklearn.linear_model import LogisticRegression
-
-    from sdl_keras.references import fit_logistic_regression
-
-    rng = np.random.default_rng(4)
-    x = rng.normal(size=(90, 300))
-    y = (x[:, :2] @ [[1.0, -1.0], [1.0, 2.0]] > 0).astype("float32")
-    weights, bias, _, _ = fit_logistic_regression(
-        x[:60], y[:60], x[60:], y[60:], (0.5,)
-    )
-    for j in range(2):
-        primal = LogisticRegression(C=0.5, solver="liblinear", tol=1e-8).fit(
-            x[:60], y[:60, j]
-        )
-        np.testing.assert_allclose(weights[:, j], primal.coef_[0], atol=1e-3)
-        assert bias[j] == pytest.approx(primal.intercept_[0], abs=1e-3)
