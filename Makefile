@@ -71,6 +71,7 @@ bench: $(BIN)/ready
 	$(BIN)/python benchmarks/bench_image_pipeline.py
 	$(BIN)/python benchmarks/bench_autotuning.py
 	$(BIN)/python benchmarks/bench_serving.py
+	$(BIN)/python benchmarks/bench_logreg.py
 
 # Re-pin constraints.txt to what $(VENV) has installed now.
 constraints: $(BIN)/torch-ready
