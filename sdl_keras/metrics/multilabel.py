@@ -410,6 +410,7 @@ def _weighted_average_precision(y: np.ndarray, y_score, weights) -> np.ndarray:
     s = _scores(y_score, y.shape)
     result = np.full((len(weights), y.shape[1]), np.nan)
     scored = np.flatnonzero(y.any(0))
+    positions = np.arange(len(y))
     # All labels at once, a block at a time (arrays `[block, N]`); labels as
     # rows make the sorts contiguous, and the order within tied scores does
     # not matter, so no stable sort (several times slower).
@@ -421,7 +422,6 @@ def _weighted_average_precision(y: np.ndarray, y_score, weights) -> np.ndarray:
         hits = np.take_along_axis(y[:, labels].T, order, axis=1)
         # Tied scores form one threshold: a hit counts at the precision of
         # the last position of its run of ties.
-        positions = np.arange(len(y))
         run_ends = np.where(
             np.c_[scores[:, 1:] != scores[:, :-1], np.ones(len(labels), bool)],
             positions,
