@@ -58,12 +58,8 @@ def fit_linear_blend(
     weights, bias, c, linear = fit_logistic_regression(
         x_train, train.y, x_validation, validation.y, LOGREG_C
     )
-    share = chosen_share(validation.y, own, linear)
+    share, quality = chosen_share(validation.y, own, linear)
     shares = {"classifier": 0.0, "linear": 1.0, "blend": share}
-    qualities = {
-        name: mean_average_precision(validation.y, (1 - w) * own + w * linear)
-        for name, w in shares.items()
-    }
     head = keras.layers.Dense(train.y.shape[1], name="linear_head")
     linear_model = keras.Sequential([features, head], name="linear_model")
     head.set_weights([weights.astype("float32"), bias.astype("float32")])
@@ -74,7 +70,7 @@ def fit_linear_blend(
     return {
         "linear_weight": share,
         "linear_c": c,
-        "validation_map": qualities,
+        "validation_map": {name: quality[w] for name, w in shares.items()},
         "seconds": time.perf_counter() - started,
     }
 
@@ -97,9 +93,10 @@ def chosen_share(
     linear_scores: np.ndarray,
     confidence: float = 0.9,
     resamples: int = 100,
-) -> float:
+) -> tuple[float, dict[float, float]]:
     """The linear model's share of the blend (0: the classifier alone; 1: the
-    linear model alone), from validation data.
+    linear model alone), from validation data, and the validation mAP of
+    every share in `LINEAR_WEIGHTS`.
 
     The better model alone (by mAP) is kept unless a blend beats it in at
     least `confidence` of `resamples` bootstrap resamples of the examples
@@ -135,7 +132,7 @@ def chosen_share(
         for share, values in resampled.items()
     }
     clear = [share for share, won in wins.items() if won >= confidence * resamples]
-    return max(clear, key=quality.__getitem__, default=alone)
+    return max(clear, key=quality.__getitem__, default=alone), quality
 
 
 def _features(features: keras.Model, pipeline, split):

@@ -88,7 +88,7 @@ def test_no_plain_features_no_blend():
 def test_chosen_share_keeps_the_better_model_unless_a_blend_clearly_wins(
     classifier_noise, linear_noise, expected
 ):
-    from sdl_keras.linear_blend import chosen_share
+    from sdl_keras.linear_blend import LINEAR_WEIGHTS, chosen_share
 
     rng = np.random.default_rng(0)
     y = (rng.random((400, 6)) < 0.2).astype("float32")
@@ -99,7 +99,9 @@ def test_chosen_share_keeps_the_better_model_unless_a_blend_clearly_wins(
             logits = 2.0 * y - 1.0 + rng.normal(0.0, noise, y.shape)
         return 1.0 / (1.0 + np.exp(-logits))
 
-    assert chosen_share(y, scores(classifier_noise), scores(linear_noise)) in expected
+    share, quality = chosen_share(y, scores(classifier_noise), scores(linear_noise))
+    assert share in expected
+    assert list(quality) == list(LINEAR_WEIGHTS)
 
 
 def test_a_blend_ahead_only_by_chance_is_not_kept():
@@ -118,4 +120,7 @@ def test_a_blend_ahead_only_by_chance_is_not_kept():
         > mean_average_precision(y, linear)
     ]
     assert ahead, "the fixture should hold a blend ahead on all the examples"
-    assert chosen_share(y, weak, linear) == 1.0
+    share, quality = chosen_share(y, weak, linear)
+    assert share == 1.0
+    assert max(quality[ahead_share] for ahead_share in ahead) > quality[1.0]
+    assert quality[1.0] == mean_average_precision(y, linear)
