@@ -1,16 +1,18 @@
 """What does choosing logistic regression's C on a sample of labels cost and
 save? The default recipe's linear model, fitted on real many-label text.
 
-    python benchmarks/bench_logreg.py                # about fifteen minutes
-    python benchmarks/bench_logreg.py --levels 2     # about three
+    python benchmarks/bench_logreg.py                # about six minutes
+    python benchmarks/bench_logreg.py --levels 2     # about one
 
 HPO definitions at levels 2 (155 labels) and 3 (842, median 3 documents a
 label) with the default split and TF-IDF (`TextTask.reference_features`).
 Each level fits `sdl_keras.references.fit_logistic_regression` two ways, in
 turn on the same matrices: every C of `LOGREG_C` on every label (how the
 grid was searched before), C chosen on 64 labels, and on `C_CHOICE_LABELS`
-(the default), every label then fitted once at it. Reported: seconds and
-their ratio, the C each picks, validation and test mAP; and on the
+(the default), every label then fitted once at it — the default also in
+one process instead of one worker process per core, and in threads (which
+contend). Reported: seconds and their ratios, the
+C each picks, validation and test mAP; and on the
 default's validation scores, the mAP of 100 bootstrap resamples (how the
 blend's share is chosen) from one sort against one mAP a resample.
 """
@@ -26,6 +28,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import numpy as np
+from joblib import parallel_config
 
 from sdl_keras.metrics import mean_average_precision, resampled_mean_average_precision
 from sdl_keras.references import (
@@ -44,16 +47,29 @@ def grid_rows(level: int) -> list[dict]:
     x_train, x_validation, x_test = task.pipeline.reference_features(
         train, validation, test
     )
+    # Start the worker processes (each imports the library) before timing.
+    fit_logistic_regression(
+        x_train, train.y[:, :2], x_validation, validation.y[:, :2], LOGREG_C[:1]
+    )
     rows = []
-    for name, choice_labels in (
-        ("every C, every label", None),
-        ("C on 64 labels", 64),
-        ("default", C_CHOICE_LABELS),
+    for name, choice_labels, n_jobs, backend in (
+        ("every C, every label", None, -1, "loky"),
+        ("C on 64 labels", 64, -1, "loky"),
+        ("default, one process", C_CHOICE_LABELS, 1, "loky"),
+        ("default, threads", C_CHOICE_LABELS, -1, "threading"),
+        ("default", C_CHOICE_LABELS, -1, "loky"),
     ):
         started = time.perf_counter()
-        weights, bias, c, scores = fit_logistic_regression(
-            x_train, train.y, x_validation, validation.y, LOGREG_C, choice_labels
-        )
+        with parallel_config(backend=backend):
+            weights, bias, c, scores = fit_logistic_regression(
+                x_train,
+                train.y,
+                x_validation,
+                validation.y,
+                LOGREG_C,
+                choice_labels,
+                n_jobs,
+            )
         seconds = time.perf_counter() - started
         rows.append(
             {
@@ -105,8 +121,19 @@ def main() -> None:
             f"{row['test_map']:.4f} |"
         )
     for level in args.levels:
-        every, _, default = (row["seconds"] for row in grids if row["level"] == level)
-        print(f"level {level}: the default takes {default / every:.2f}x the time")
+        seconds = {
+            row["search"]: row["seconds"] for row in grids if row["level"] == level
+        }
+        default = seconds["default"]
+        ratios = ", ".join(
+            f"{default / seconds[other]:.2f}x the time of {other}"
+            for other in ("every C, every label", "default, one process")
+        )
+        threads = seconds["default, threads"] / seconds["default, one process"]
+        print(
+            f"level {level}: the default takes {ratios}; threads take "
+            f"{threads:.2f}x the time of one process"
+        )
     print("\n| HPO level | 100 resamples' mAP: one sort | a sort each | ratio |")
     print("|---|---|---|---|")
     for row in grids:

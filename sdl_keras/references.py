@@ -92,12 +92,14 @@ def fit_logistic_regression(
     y_validation: np.ndarray,
     candidates,
     choice_labels: int | None = C_CHOICE_LABELS,
+    n_jobs: int = -1,
 ) -> tuple:
     """One liblinear logistic regression per label, for each inverse
     regularisation strength in `candidates`; the one with the best validation
     mAP is kept. Above `choice_labels` labels, C is chosen on that many (see
     `c_choice_labels`) and every label is fitted once, at that C (`None`:
-    every C on every label).
+    every C on every label). Labels are fitted in `n_jobs` worker
+    processes (-1: one per core).
 
     Returns:
         `(kernel [F, L], bias [L], C, validation probabilities [N, L])`; a label
@@ -114,11 +116,12 @@ def fit_logistic_regression(
             x_validation,
             y_validation[:, sample],
             candidates,
+            n_jobs=n_jobs,
         )[2]
         candidates = (chosen,)
     best: tuple = ()
     for c in candidates:
-        weights, bias = _per_label(x_train, y_train, c)
+        weights, bias = _per_label(x_train, y_train, c, n_jobs)
         scores = _sigmoid(x_validation @ weights + bias)
         quality = mean_average_precision(y_validation, scores)
         if not best or quality > best[0]:
@@ -144,17 +147,24 @@ def c_choice_labels(
     return np.sort(ranked[spread])
 
 
-def _per_label(x, y: np.ndarray, c: float) -> tuple:
+def _per_label(x, y: np.ndarray, c: float, n_jobs: int) -> tuple:
     from sklearn.linear_model import LogisticRegression
+    from sklearn.multioutput import MultiOutputClassifier
 
     weights = np.zeros((x.shape[1], y.shape[1]), "float32")
     prior = np.clip(y.mean(axis=0), 1e-4, 1 - 1e-4)
     bias = np.log(prior / (1 - prior))
-    for j in np.flatnonzero(y.any(axis=0) & ~y.all(axis=0)):
-        model = LogisticRegression(C=c, solver="liblinear", max_iter=1000)
-        model.fit(x, y[:, j])
-        weights[:, j] = model.coef_[0]
-        bias[j] = model.intercept_[0]
+    varying = np.flatnonzero(y.any(axis=0) & ~y.all(axis=0))
+    if not len(varying):
+        return weights, bias
+    # liblinear is single-threaded: labels are fitted in `n_jobs` worker
+    # processes. Threads contend instead: on TF-IDF, two were slower than
+    # one (benchmarks/bench_logreg.py times processes, threads and one).
+    models = MultiOutputClassifier(
+        LogisticRegression(C=c, solver="liblinear", max_iter=1000), n_jobs=n_jobs
+    ).fit(x, y[:, varying])
+    weights[:, varying] = np.stack([m.coef_[0] for m in models.estimators_], axis=1)
+    bias[varying] = [m.intercept_[0] for m in models.estimators_]
     return weights, bias
 
 

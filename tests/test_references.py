@@ -123,3 +123,10 @@ def test_many_labels_choose_c_on_a_sample_then_fit_every_label_at_it():
     np.testing.assert_allclose(weights, every[c][0], atol=1e-6)
     np.testing.assert_allclose(bias, every[c][1], atol=1e-6)
     np.testing.assert_allclose(scores, every[c][3], atol=1e-6)
+    # Worker processes split the labels between them, not the fits (their
+    # BLAS may sum in another order: equal to rounding).
+    arguments = (x_train, y_train, x_validation, y_validation, candidates, 4)
+    one, two = (fit_logistic_regression(*arguments, n_jobs=n) for n in (1, 2))
+    assert one[2] == two[2]
+    for alone, shared in zip(one, two, strict=True):
+        np.testing.assert_allclose(alone, shared, rtol=1e-6, atol=1e-9)
