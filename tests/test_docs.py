@@ -58,6 +58,8 @@ EDITS = {
     'threshold_rules.py --tasks yeast reuters hpo newsgroups "hpo level 2" scenes '
     '"fashion scenes" "8×8 digit scenes" "emoji scenes"': "threshold_rules.py "
     "--tasks yeast",
+    "--objects emoji --limit 5600": "--objects digits --limit 300 "
+    "--pretrain-epochs 1 --classifier-epochs 2",
     "pretraining_probe.py --objects fashion": "pretraining_probe.py --objects "
     "digits --limit 300 --epochs 2 --every 1",
     "pretraining_probe.py --objects mnist": "pretraining_probe.py --objects "

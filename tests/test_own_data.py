@@ -164,9 +164,12 @@ def test_images_from_a_csv_of_paths(tmp_path):
     _succeeds(
         run_cli(
             "train", "--task", "images", "--train-file", table, "--image-size", "24",
-            *TRAIN, "--output-dir", run, "--no-reference",
+            *TRAIN, "--output-dir", run,
         )
     )  # fmt: skip
+    # Logistic regression on pixels would need fits of its own (no linear
+    # blend on images): not by default.
+    assert "logreg (reference)" not in json.loads((run / "metrics.json").read_text())
     predictions = tmp_path / "predictions.jsonl"
     _succeeds(run_cli("predict", run, table, "--output", predictions))
     assert len(predictions.read_text().splitlines()) == 120

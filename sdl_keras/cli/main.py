@@ -188,7 +188,7 @@ def train_run(
             "linear_blend": blend,
         }
     }
-    if config.reference and blend:
+    if config.reference is not False and blend:
         # The blend's linear model is the reference, fitted on the same
         # features with the same C: scored, not fitted a second time.
         reports["logreg (reference)"] = scores_report(
@@ -200,6 +200,7 @@ def train_run(
             config.per_label_thresholds,
         )
     elif config.reference:
+        started = time.perf_counter()
         features = task.pipeline.reference_features(
             task.train, task.validation, task.test
         )
@@ -210,7 +211,12 @@ def train_run(
             task.test,
             features,
             config.per_label_thresholds,
-        )
+        ) | {"seconds": time.perf_counter() - started}
+        if verbose:
+            print(
+                "logistic-regression reference: "
+                f"{reports['logreg (reference)']['seconds']:.0f} s"
+            )
     _write_results(output, reports, task.notes)
     print(f"\n{_table(reports)}\n")
     plots.training_curves({config.loss: history}, output / "plots" / "training.png")
