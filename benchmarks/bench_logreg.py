@@ -6,7 +6,7 @@ save? The default recipe's linear model, fitted on real many-label text.
 
 HPO definitions at levels 2 (155 labels) and 3 (842, median 3 documents a
 label) with the default split and TF-IDF (`TextTask.reference_features`).
-Each level fits `sdl_keras.references.fit_logistic_regression` two ways, in
+Each level fits `sdl_keras.references.fit_logistic_regression` five ways, in
 turn on the same matrices: every C of `LOGREG_C` on every label (how the
 grid was searched before), C chosen on 64 labels, and on `C_CHOICE_LABELS`
 (the default), every label then fitted once at it — the default also in
@@ -47,7 +47,7 @@ def grid_rows(level: int) -> list[dict]:
     x_train, x_validation, x_test = task.pipeline.reference_features(
         train, validation, test
     )
-    # Start the worker processes (each imports the library) before timing.
+    # Start the worker processes (each imports scikit-learn) before timing.
     fit_logistic_regression(
         x_train, train.y[:, :2], x_validation, validation.y[:, :2], LOGREG_C[:1]
     )
