@@ -7,6 +7,7 @@ classifiers'."""
 from __future__ import annotations
 
 import numpy as np
+from scipy import sparse
 
 from sdl_keras.metrics import mean_average_precision
 from sdl_keras.two_stage import Split, scores_report
@@ -23,6 +24,10 @@ LOGREG_C = (1.0, 4.0, 16.0, 64.0, 256.0)
 # C = 64 and 256 that 128 decides as every label does
 # (benchmarks/bench_logreg.py).
 C_CHOICE_LABELS = 128
+# Memory a liblinear fit takes per stored feature value (a dense value or a
+# sparse non-zero): its (index, float64) nodes, 16 bytes measured on dense
+# pixels. Every worker process holds its own.
+LIBLINEAR_BYTES_PER_VALUE = 16
 
 
 def reference_report(
@@ -157,15 +162,31 @@ def _per_label(x, y: np.ndarray, c: float, n_jobs: int) -> tuple:
     varying = np.flatnonzero(y.any(axis=0) & ~y.all(axis=0))
     if not len(varying):
         return weights, bias
-    # liblinear is single-threaded: labels are fitted in `n_jobs` worker
-    # processes. Threads contend instead: on TF-IDF, two were slower than
-    # one (benchmarks/bench_logreg.py times processes, threads and one).
+    # liblinear is single-threaded: labels are fitted in worker processes.
+    # Threads contend instead: on TF-IDF, two were slower than one
+    # (benchmarks/bench_logreg.py times processes, threads and one).
     models = MultiOutputClassifier(
-        LogisticRegression(C=c, solver="liblinear", max_iter=1000), n_jobs=n_jobs
+        LogisticRegression(C=c, solver="liblinear", max_iter=1000),
+        n_jobs=worker_count(x, n_jobs),
     ).fit(x, y[:, varying])
     weights[:, varying] = np.stack([m.coef_[0] for m in models.estimators_], axis=1)
     bias[varying] = [m.intercept_[0] for m in models.estimators_]
     return weights, bias
+
+
+def worker_count(x, n_jobs: int = -1, available_bytes: int | None = None) -> int:
+    """Worker processes for fitting labels on features `x`: `n_jobs` (-1:
+    one per core), fewer where their liblinear copies of `x` would take more
+    than half of `available_bytes` (default: the memory available now).
+    Dense pixels of 5,000 48×48 colour scenes take 0.55 GB a worker."""
+    import psutil
+    from joblib import effective_n_jobs
+
+    if available_bytes is None:
+        available_bytes = psutil.virtual_memory().available
+    values = x.nnz if sparse.issparse(x) else np.size(x)
+    fitting = available_bytes // 2 // max(1, LIBLINEAR_BYTES_PER_VALUE * values)
+    return int(max(1, min(effective_n_jobs(n_jobs), fitting)))
 
 
 def _sigmoid(logits):

@@ -96,6 +96,11 @@ class RunConfig:
         encoder_learning_rate_multiplier: the encoder's share of the
             classifier's learning rate when fine-tuning.
         seed: initial weights, splits of a single file, shuffling, views.
+        deterministic: run TensorFlow's ops in a fixed order
+            (`tf.config.experimental.enable_op_determinism`, for the rest of
+            the process), so one seed gives the same numbers every time on
+            the same machine; otherwise parallel sums may round differently
+            from run to run.
         pretrain_epochs: contrastive pre-training epochs; default: 5, or
             on a small training set as many as make 500 steps (5 epochs of
             3,240 images in batches of 128 are 130 steps, in which the
@@ -162,6 +167,7 @@ class RunConfig:
     mode: str = "fine_tune"
     encoder_learning_rate_multiplier: float = 1.0
     seed: int = 0
+    deterministic: bool = False
     pretrain_epochs: int | None = None
     classifier_epochs: int | None = None
     patience: int = 3

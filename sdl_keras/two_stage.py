@@ -131,6 +131,8 @@ def pretrain(
             "Pre-training needs exactly one way to make views: "
             "`make_augmentation` or `make_dataset`."
         )
+    if config.deterministic:
+        tf.config.experimental.enable_op_determinism()
     keras.utils.set_random_seed(seed)
     if not config.pretrains:
         # Nothing to share across workers: the encoder stays in this process.

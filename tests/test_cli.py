@@ -171,6 +171,44 @@ def test_train_evaluate_export_on_tiny_text(text_run, tmp_path):
     assert_named_error(done, "--overwrite", str(run))
 
 
+def _without_timings(report):
+    """A report with every `seconds` entry left out (time is never repeated)."""
+    if isinstance(report, dict):
+        return {
+            key: _without_timings(value)
+            for key, value in report.items()
+            if not key.endswith("seconds")
+        }
+    return report
+
+
+@pytest.mark.parametrize(
+    "task",
+    [["--task", "hpo"], ["--task", "scenes", "--objects", "digits"]],
+    ids=["text", "images"],
+)
+def test_deterministic_runs_repeat_every_number(task, tmp_path):
+    """`--deterministic`: two processes, one seed, the same losses, epochs,
+    blend and test scores to the last bit."""
+    runs = [tmp_path / "first", tmp_path / "second"]
+    for run in runs:
+        done = run_cli(
+            "train", *task, *TINY, "--deterministic", "--verbose", "0",
+            "--output-dir", run,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-3000:]
+    first, second = (
+        {
+            name: _without_timings(json.loads((run / name).read_text()))
+            for name in ("history.json", "metrics.json")
+        }
+        for run in runs
+    )
+    assert first["history.json"]["pretrain"]["loss"]
+    assert first == second
+    assert json.loads((runs[0] / "config.json").read_text())["deterministic"] is True
+
+
 def _damaged_copy(run: Path, tmp_path: Path, name: str, content: bytes) -> Path:
     import shutil
 

@@ -1,8 +1,11 @@
 """The classical references' scores against scikit-learn and a NumPy loop."""
 
+import joblib
 import numpy as np
 import pytest
+from scipy import sparse
 
+from sdl_keras import references
 from sdl_keras.metrics import mean_average_precision
 from sdl_keras.references import LOGREG_C, reference_scores
 from sdl_keras.two_stage import Split
@@ -130,3 +133,18 @@ def test_many_labels_choose_c_on_a_sample_then_fit_every_label_at_it():
     assert one[2] == two[2]
     for alone, shared in zip(one, two, strict=True):
         np.testing.assert_allclose(alone, shared, rtol=1e-6, atol=1e-9)
+
+
+def test_worker_count_fits_the_liblinear_copies_in_half_the_memory():
+    dense = np.ones((100, 10), "float32")  # 1,000 values: 16,000 bytes a worker
+    per_worker = references.LIBLINEAR_BYTES_PER_VALUE * dense.size
+    assert references.worker_count(dense, 8, available_bytes=2 * 3 * per_worker) == 3
+    assert references.worker_count(dense, 8, available_bytes=2 * 20 * per_worker) == 8
+    # Never none, however little memory is left.
+    assert references.worker_count(dense, 8, available_bytes=10) == 1
+    # Sparse features count their non-zeros.
+    tfidf = sparse.random(1000, 1000, density=0.001, format="csr", random_state=0)
+    assert tfidf.nnz == 1000
+    assert references.worker_count(tfidf, 8, available_bytes=2 * 3 * per_worker) == 3
+    # -1 is one per core, as joblib counts them; the memory here fits them.
+    assert references.worker_count(dense, -1) == joblib.cpu_count()
