@@ -1,4 +1,4 @@
-"""What the text and image examples share: options, the run, the output."""
+"""What the examples share: options, the run, the output, the saved runs."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from pathlib import Path
 
 from sdl_keras.reports import summary_table
 from sdl_keras.run_config import MULTI_LABEL_LOSSES, RunConfig
+from sdl_keras.run_directory import SavedRun
+from sdl_keras.tasks import Task, load_task
 from sdl_keras.text_task import TextTask
 from sdl_keras.two_stage import Split, compare
 
@@ -108,3 +110,19 @@ def run(
         document = {"args": settings, "labels": labels.get_config(), "results": results}
         args.output.write_text(json.dumps(document, indent=1))
         print(f"wrote {args.output}")
+
+
+def saved_runs(
+    runs_dir: Path, task_name: str, prefixes
+) -> tuple[dict[str, list[Path]], Task]:
+    """The runs `examples/default_recipe.py` saved for one task, by prefix
+    (`sdl`, `none`; each sorted by seed), and the task they ran on (its splits
+    are every seed's: loaded once)."""
+    runs = {
+        prefix: sorted((runs_dir / task_name).glob(f"{prefix}_seed*"))
+        for prefix in prefixes
+    }
+    if not any(runs.values()):
+        raise SystemExit(f"No saved runs under {runs_dir / task_name}.")
+    first = next(group[0] for group in runs.values() if group)
+    return runs, load_task(SavedRun.load(first).config)

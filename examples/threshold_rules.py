@@ -44,12 +44,12 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
+from _runs import saved_runs
 
 from sdl_keras.metrics import best_threshold, f1, mean_average_precision
 from sdl_keras.references import reference_scores
 from sdl_keras.reports import markdown_table, mean_std, paired_difference
 from sdl_keras.run_directory import SavedRun
-from sdl_keras.tasks import load_task
 from sdl_keras.two_stage import evaluation_inputs
 
 RULES = {
@@ -136,15 +136,7 @@ DEFAULT = list(RULES).index("shrunk (default)")
 rows = []
 default_rows = []  # micro-F1, macro-F1 (shrunk rule), mAP
 for name in args.tasks:
-    runs = {
-        prefix: sorted((args.runs_dir / name).glob(f"{prefix}_seed*"))
-        for prefix in ROWS
-    }
-    if not any(runs.values()):
-        raise SystemExit(f"No saved runs under {args.runs_dir / name}.")
-    # The splits are the task's, whatever the seed: load them once.
-    first = next(group[0] for group in runs.values() if group)
-    task = load_task(SavedRun.load(first).config)
+    runs, task = saved_runs(args.runs_dir, name, ROWS)
     scores = {
         ROWS[prefix]: [
             cached(

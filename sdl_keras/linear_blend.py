@@ -25,8 +25,9 @@ from sdl_keras.metrics import (
 )
 from sdl_keras.references import LOGREG_C, _sigmoid, fit_logistic_regression
 
-# Shares of the linear model tried in the blend.
-LINEAR_WEIGHTS = tuple(step / 10 for step in range(11))
+# Shares of the other model tried in a blend (the linear model here, the
+# neighbours' label scores in `sdl_keras.neighbour_blend`).
+BLEND_SHARES = tuple(step / 10 for step in range(11))
 
 
 def fit_linear_blend(
@@ -90,49 +91,54 @@ def linear_probabilities(classifier, pipeline, split) -> np.ndarray:
 def chosen_share(
     y_true: np.ndarray,
     classifier_scores: np.ndarray,
-    linear_scores: np.ndarray,
+    other_scores: np.ndarray,
     confidence: float = 0.9,
     resamples: int = 100,
+    incumbent: float | None = None,
 ) -> tuple[float, dict[float, float]]:
-    """The linear model's share of the blend (0: the classifier alone; 1: the
-    linear model alone), from validation data, and the validation mAP of
-    every share in `LINEAR_WEIGHTS`.
+    """Another model's share of a blend with the classifier (0: the
+    classifier alone; 1: the other model alone, here the linear model),
+    from validation data, and the validation mAP of every share in
+    `BLEND_SHARES`.
 
-    The better model alone (by mAP) is kept unless a blend beats it in at
-    least `confidence` of `resamples` bootstrap resamples of the examples
-    (every share scored on the same resamples); of such blends, the best on
-    all the examples. The classifier's epoch was chosen on the same data and
-    a few hundred examples with a handful of positives per rare label rank
-    near-equal blends by chance: on Reuters (334 validation documents) a
-    blend 0.002 mAP ahead there lost 0.06 test mAP to the linear model
-    alone.
+    The better model alone (by mAP), or the `incumbent` share, is kept
+    unless another share beats it in at least `confidence` of `resamples`
+    bootstrap resamples of the examples (every share scored on the same
+    resamples); of such shares, the best on all the examples. The
+    classifier's epoch was chosen on the same data and a few hundred
+    examples with a handful of positives per rare label rank near-equal
+    blends by chance: on Reuters (334 validation documents) a blend 0.002
+    mAP ahead there lost 0.06 test mAP to the linear model alone.
 
     Args:
         y_true: multi-hot validation labels `[N, L]`.
-        classifier_scores, linear_scores: their probabilities `[N, L]`.
+        classifier_scores, other_scores: their probabilities `[N, L]`.
         confidence: the share of resamples a blend must win.
         resamples: bootstrap resamples (seeded: the choice is reproducible).
+        incumbent: the share kept unless clearly beaten; default: the better
+            model alone.
     """
     blends = {
-        share: (1 - share) * classifier_scores + share * linear_scores
-        for share in LINEAR_WEIGHTS
+        share: (1 - share) * classifier_scores + share * other_scores
+        for share in BLEND_SHARES
     }
     quality = {
         share: mean_average_precision(y_true, scores)
         for share, scores in blends.items()
     }
-    alone = 1.0 if quality[1.0] > quality[0.0] else 0.0
+    if incumbent is None:
+        incumbent = 1.0 if quality[1.0] > quality[0.0] else 0.0
     rows = np.random.default_rng(0).integers(0, len(y_true), (resamples, len(y_true)))
     resampled = {
         share: resampled_mean_average_precision(y_true, scores, rows)
         for share, scores in blends.items()
     }
     wins = {
-        share: int((values > resampled[alone]).sum())
+        share: int((values > resampled[incumbent]).sum())
         for share, values in resampled.items()
     }
     clear = [share for share, won in wins.items() if won >= confidence * resamples]
-    return max(clear, key=quality.__getitem__, default=alone), quality
+    return max(clear, key=quality.__getitem__, default=incumbent), quality
 
 
 def _features(features: keras.Model, pipeline, split):

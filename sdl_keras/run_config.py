@@ -129,6 +129,11 @@ class RunConfig:
             plain features (TF-IDF, standardised features) and blend its
             probabilities into the classifier's, with the share that scores
             best on validation data (text `bow` and tabular runs).
+        neighbour_blend: blend in the mean labels of the 10 training
+            examples nearest in the encoder's feature space (cosine), with
+            the share that validation data clearly prefer (the linear
+            blend's rule); where it is kept, the saved and served model
+            carry the training examples' features and labels.
         reference: report binary-relevance logistic regression on plain
             features of the same splits (TF-IDF, pixels, features) beside the
             run. Default: where it comes free, as the linear blend's linear
@@ -178,6 +183,7 @@ class RunConfig:
     per_label_thresholds: bool | None = None
     top_k: int = 5
     linear_blend: bool = True
+    neighbour_blend: bool = True
     reference: bool | None = None
 
     def __post_init__(self) -> None:

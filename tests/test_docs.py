@@ -58,6 +58,12 @@ EDITS = {
     'threshold_rules.py --tasks yeast reuters hpo newsgroups "hpo level 2" scenes '
     '"fashion scenes" "8×8 digit scenes" "emoji scenes"': "threshold_rules.py "
     "--tasks yeast",
+    'neighbour_blend.py --tasks yeast reuters hpo newsgroups "hpo level 2" '
+    '"hpo level 3" "8×8 digit scenes" "fashion scenes" scenes "emoji scenes"': (
+        "neighbour_blend.py --tasks yeast"
+    ),
+    "--objects emoji --limit 2000": "--objects digits --limit 300 "
+    "--pretrain-epochs 1 --classifier-epochs 2",
     "--objects emoji --limit 5600": "--objects digits --limit 300 "
     "--pretrain-epochs 1 --classifier-epochs 2",
     "pretraining_probe.py --objects fashion": "pretraining_probe.py --objects "

@@ -26,7 +26,7 @@ from sdl_keras.export import (  # noqa: E402
     export_for_serving,
     non_core_ops,
 )
-from sdl_keras.models import MultiLabelClassifier  # noqa: E402
+from sdl_keras.models import MultiLabelClassifier, NeighbourLabels  # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("tensorflow_backend")
 
@@ -119,6 +119,15 @@ def image_export(tmp_path_factory):
         ),
         images.image_dataset(encoded, labels, size, 8, shuffle=True),
     )
+    # The training images' nearest neighbours blended in: served with core ops.
+    neighbours = NeighbourLabels(len(encoded), 8, len(LABELS), k=3)
+    neighbours.store(
+        model.encoder.predict(
+            images.image_dataset(encoded, labels, size, 8), verbose=0
+        ),
+        labels,
+    )
+    model.blend_neighbours(neighbours, 0.5)
     base = tmp_path_factory.mktemp("image_export")
     path = export_for_serving(model, base, ImagePreprocessor(size), LABELS, top_k=TOP_K)
     raw = encoded[:5]

@@ -88,7 +88,7 @@ def test_no_plain_features_no_blend():
 def test_chosen_share_keeps_the_better_model_unless_a_blend_clearly_wins(
     classifier_noise, linear_noise, expected
 ):
-    from sdl_keras.linear_blend import LINEAR_WEIGHTS, chosen_share
+    from sdl_keras.linear_blend import BLEND_SHARES, chosen_share
 
     rng = np.random.default_rng(0)
     y = (rng.random((400, 6)) < 0.2).astype("float32")
@@ -101,13 +101,13 @@ def test_chosen_share_keeps_the_better_model_unless_a_blend_clearly_wins(
 
     share, quality = chosen_share(y, scores(classifier_noise), scores(linear_noise))
     assert share in expected
-    assert list(quality) == list(LINEAR_WEIGHTS)
+    assert list(quality) == list(BLEND_SHARES)
 
 
 def test_a_blend_ahead_only_by_chance_is_not_kept():
     """On a small validation set, a blend a hair ahead of the better model
     alone on all the examples, but not on most resamples, is refused."""
-    from sdl_keras.linear_blend import LINEAR_WEIGHTS, chosen_share
+    from sdl_keras.linear_blend import BLEND_SHARES, chosen_share
 
     rng = np.random.default_rng(1)
     y = (rng.random((120, 4)) < 0.1).astype("float32")
@@ -115,7 +115,7 @@ def test_a_blend_ahead_only_by_chance_is_not_kept():
     weak = 1.0 / (1.0 + np.exp(-(0.6 * y + rng.normal(0, 1.0, y.shape))))
     ahead = [
         share
-        for share in LINEAR_WEIGHTS[1:-1]
+        for share in BLEND_SHARES[1:-1]
         if mean_average_precision(y, (1 - share) * weak + share * linear)
         > mean_average_precision(y, linear)
     ]
@@ -124,3 +124,19 @@ def test_a_blend_ahead_only_by_chance_is_not_kept():
     assert share == 1.0
     assert max(quality[ahead_share] for ahead_share in ahead) > quality[1.0]
     assert quality[1.0] == mean_average_precision(y, linear)
+
+
+def test_an_incumbent_stays_unless_clearly_beaten():
+    """With `incumbent=0.0` the classifier alone stays where the other model
+    alone is ahead on all the examples, but by one example: absent from a
+    third of the resamples, it cannot make the other win in 90% of them."""
+    from sdl_keras.linear_blend import chosen_share
+
+    rng = np.random.default_rng(2)
+    y = (rng.random((150, 4)) < 0.2).astype("float32")
+    classifier = 1.0 / (1.0 + np.exp(-(1.0 * y + rng.normal(0, 1.0, y.shape))))
+    other = classifier.copy()
+    lowest_positive = np.flatnonzero(y[:, 0])[np.argmin(classifier[y[:, 0] == 1, 0])]
+    other[lowest_positive, 0] = 1.0
+    assert chosen_share(y, classifier, other)[0] == 1.0
+    assert chosen_share(y, classifier, other, incumbent=0.0)[0] == 0.0

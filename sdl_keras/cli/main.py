@@ -122,6 +122,7 @@ def train_run(
 
     from sdl_keras.cli import plots
     from sdl_keras.linear_blend import fit_linear_blend, linear_probabilities
+    from sdl_keras.neighbour_blend import fit_neighbour_blend
     from sdl_keras.references import reference_report
     from sdl_keras.run_directory import save_run
     from sdl_keras.tasks import load_task
@@ -147,22 +148,28 @@ def train_run(
         strategy=strategy,
         **task.pipeline.run_arguments(),
     )
-    blend = {}
-    if config.linear_blend:
-        blend = fit_linear_blend(
-            trained.classifier,
-            task.pipeline,
-            task.train,
-            task.validation,
-            per_label_thresholds=config.per_label_thresholds,
-        )
-        if verbose and blend:
-            print(
-                f"linear blend: share {blend['linear_weight']}, C {blend['linear_c']} "
-                "(validation mAP "
-                + ", ".join(f"{k} {v:.4f}" for k, v in blend["validation_map"].items())
-                + f"; {blend['seconds']:.0f} s)"
+    blends: dict[str, dict] = {"linear_blend": {}, "neighbour_blend": {}}
+    for name, fit, share, detail, label in (
+        ("linear_blend", fit_linear_blend, "linear_weight", "linear_c", "C"),
+        ("neighbour_blend", fit_neighbour_blend, "neighbour_weight", "k", "k"),
+    ):
+        if getattr(config, name):
+            blends[name] = fit(
+                trained.classifier,
+                task.pipeline,
+                task.train,
+                task.validation,
+                per_label_thresholds=config.per_label_thresholds,
             )
+        if verbose and blends[name]:
+            chosen = blends[name]
+            print(
+                f"{name.replace('_', ' ')}: share {chosen[share]}, {label} "
+                f"{chosen[detail]} (validation mAP "
+                + ", ".join(f"{k} {v:.4f}" for k, v in chosen["validation_map"].items())
+                + f"; {chosen['seconds']:.0f} s)"
+            )
+    blend = blends["linear_blend"]
     save_run(
         output,
         config,
@@ -185,7 +192,7 @@ def train_run(
             "pretrain_seconds": trained.pretrain_seconds,
             "seconds": trained.seconds,
             "classifier_epochs_run": len(trained.classifier_history["loss"]),
-            "linear_blend": blend,
+            **blends,
         }
     }
     if config.reference is not False and blend:

@@ -12,6 +12,7 @@ from keras import ops
 from sdl_keras._checks import checked_training_data
 from sdl_keras.metrics import ThresholdChoice, choose_thresholds
 from sdl_keras.models._encoders import feature_dim, functional_encoder
+from sdl_keras.models.neighbour_labels import NeighbourLabels
 
 MODES = ("linear_probe", "fine_tune")
 
@@ -42,6 +43,12 @@ class MultiLabelClassifier(keras.Model):
             `sdl_keras.linear_blend`); its probabilities are blended in.
         linear_weight: the linear model's share of the blended
             probabilities, in [0, 1]. Defaults to 0.
+        neighbours: optional `NeighbourLabels` over the encoder's features
+            (the training examples' embeddings and labels, see
+            `sdl_keras.neighbour_blend`); its label scores are blended in
+            after the linear model's.
+        neighbour_weight: the neighbours' share of the blended
+            probabilities, in [0, 1]. Defaults to 0.
         input_shape: shape of one sample, needed only when `encoder` does not
             start with `keras.Input`.
         **kwargs: `keras.Model` arguments (`name`, ...).
@@ -70,6 +77,8 @@ class MultiLabelClassifier(keras.Model):
         dropout: float = 0.0,
         linear_model: keras.Model | None = None,
         linear_weight: float = 0.0,
+        neighbours: NeighbourLabels | None = None,
+        neighbour_weight: float = 0.0,
         input_shape: Sequence[int] | None = None,
         **kwargs,
     ) -> None:
@@ -113,6 +122,10 @@ class MultiLabelClassifier(keras.Model):
         self.linear_weight = 0.0
         if linear_model is not None:
             self.blend_linear(linear_model, linear_weight)
+        self.neighbours: NeighbourLabels | None = None
+        self.neighbour_weight = 0.0
+        if neighbours is not None:
+            self.blend_neighbours(neighbours, neighbour_weight)
         self.built = True
 
     def blend_linear(self, linear_model: keras.Model, weight: float) -> None:
@@ -123,7 +136,32 @@ class MultiLabelClassifier(keras.Model):
         linear_model.trainable = False
         self.linear_model = linear_model
         self.linear_weight = float(weight)
-        # Functions traced before the blend would go on without it.
+        self._forget_traced_functions()
+
+    def blend_neighbours(self, neighbours: NeighbourLabels, weight: float) -> None:
+        """Blends the label scores of `neighbours` (a `NeighbourLabels` over
+        this classifier's encoder features) into its probabilities:
+        `(1 - weight) · blended so far + weight · neighbours`."""
+        if not 0.0 <= weight <= 1.0:
+            raise ValueError(
+                f"`neighbour_weight` must be in [0, 1]; received {weight}."
+            )
+        if (neighbours.feature_dim, neighbours.num_labels) != (
+            feature_dim(self.encoder),
+            self.num_labels,
+        ):
+            raise ValueError(
+                "`neighbours` must store the encoder's features "
+                f"({feature_dim(self.encoder)}) and {self.num_labels} labels; "
+                f"received {neighbours.feature_dim} and {neighbours.num_labels}."
+            )
+        neighbours.trainable = False
+        self.neighbours = neighbours
+        self.neighbour_weight = float(weight)
+        self._forget_traced_functions()
+
+    def _forget_traced_functions(self) -> None:
+        # Functions traced before a blend would go on without it.
         self.train_function = self.test_function = self.predict_function = None
 
     def call(self, inputs, training: bool = False):
@@ -140,6 +178,10 @@ class MultiLabelClassifier(keras.Model):
             probabilities = (
                 1.0 - self.linear_weight
             ) * probabilities + self.linear_weight * ops.cast(linear, "float32")
+        if self.neighbours is not None and self.neighbour_weight > 0:
+            probabilities = (
+                1.0 - self.neighbour_weight
+            ) * probabilities + self.neighbour_weight * self.neighbours(features)
         return features, probabilities
 
     def compile(self, optimizer="adamw", loss="binary_crossentropy", **kwargs) -> None:
@@ -247,6 +289,10 @@ class MultiLabelClassifier(keras.Model):
             if self.linear_model is None
             else keras.saving.serialize_keras_object(self.linear_model),
             "linear_weight": self.linear_weight,
+            "neighbours": None
+            if self.neighbours is None
+            else keras.saving.serialize_keras_object(self.neighbours),
+            "neighbour_weight": self.neighbour_weight,
             "input_shape": self.input_shape,
         }
 
@@ -254,10 +300,9 @@ class MultiLabelClassifier(keras.Model):
     def from_config(cls, config: dict):
         config = dict(config)
         config["encoder"] = keras.saving.deserialize_keras_object(config["encoder"])
-        if config.get("linear_model") is not None:
-            config["linear_model"] = keras.saving.deserialize_keras_object(
-                config["linear_model"]
-            )
+        for part in ("linear_model", "neighbours"):
+            if config.get(part) is not None:
+                config[part] = keras.saving.deserialize_keras_object(config[part])
         return cls(**config)
 
 
