@@ -61,6 +61,16 @@ def test_neighbour_labels_name_bad_arguments():
         layer.store(np.ones((4, 2)), np.ones((4, 2)))
     with pytest.raises(ValueError, match="`embeddings` must have shape \\(4, 2\\)"):
         layer.store(np.ones((3, 2)), np.ones((4, 3)))
+    import keras
+
+    from sdl_keras.models import MultiLabelClassifier
+
+    encoder = keras.Sequential([keras.Input((5,)), keras.layers.Dense(2)])
+    classifier = MultiLabelClassifier(encoder, num_labels=3)
+    with pytest.raises(ValueError, match="encoder's features \\(2\\) and 3 labels"):
+        classifier.blend_neighbours(NeighbourLabels(4, 2, 4, k=2), 0.5)
+    with pytest.raises(ValueError, match="`neighbour_weight` must be in \\[0, 1\\]"):
+        classifier.blend_neighbours(layer, 1.5)
 
 
 def _clustered_splits(rng):
