@@ -42,7 +42,7 @@ def fit_neighbour_blend(
     neighbours' share on `validation`, blends them into `classifier` (see
     `MultiLabelClassifier.blend_neighbours`) where the share is above 0 and
     then tunes the classifier's thresholds again on the blended validation
-    scores.
+    scores. Fitted again, the old neighbours are weighed out first.
 
     Returns:
         What was chosen: `neighbour_weight`, `k`, the validation mAP of the
@@ -60,7 +60,8 @@ def fit_neighbour_blend(
     def inputs(split):
         return pipeline.make_dataset(split, "evaluate", 0)
 
-    if classifier.neighbours is not None:  # fitted again: weighed against none
+    refitted = classifier.neighbours is not None
+    if refitted:  # weighed against the classifier without the old ones
         classifier.blend_neighbours(classifier.neighbours, 0.0)
     neighbours = NeighbourLabels(
         count, dimension, num_labels, NEIGHBOURS, name="neighbours"
@@ -76,6 +77,7 @@ def fit_neighbour_blend(
     share, quality = chosen_share(validation.y, own, nearest, incumbent=0.0)
     if share > 0:
         classifier.blend_neighbours(neighbours, share)
+    if share > 0 or refitted:  # the scores changed
         classifier.tune_thresholds(
             inputs(validation), validation.y, per_label=per_label_thresholds
         )

@@ -62,6 +62,9 @@ EDITS = {
     '"hpo level 3" "8×8 digit scenes" "fashion scenes" scenes "emoji scenes"': (
         "neighbour_blend.py --tasks yeast"
     ),
+    "--task newsgroups --output-dir runs/newsgroups": "--task newsgroups "
+    "--limit 300 --pretrain-epochs 1 --classifier-epochs 2 --output-dir "
+    "runs/newsgroups",
     "--objects emoji --limit 2000": "--objects digits --limit 300 "
     "--pretrain-epochs 1 --classifier-epochs 2",
     "--objects emoji --limit 5600": "--objects digits --limit 300 "

@@ -143,6 +143,7 @@ def test_useless_or_oversized_neighbours_are_not_stored(monkeypatch):
     train, validation = _clustered_splits(rng)
     classifier, pipeline = _trained(train, validation)
     own = classifier.predict(validation.x, verbose=0)
+    thresholds = np.asarray(classifier.thresholds)
     # Neighbours that carry other examples' labels score noise: share 0.
     shuffled = Split(train.x, train.y[rng.permutation(len(train.y))])
     chosen = neighbour_blend.fit_neighbour_blend(
@@ -160,6 +161,8 @@ def test_useless_or_oversized_neighbours_are_not_stored(monkeypatch):
     assert again["validation_map"] == chosen["validation_map"]
     assert classifier.neighbour_weight == 0.0
     np.testing.assert_allclose(classifier.predict(validation.x, verbose=0), own)
+    # ... and the thresholds are the classifier's own again.
+    np.testing.assert_allclose(np.asarray(classifier.thresholds), thresholds)
     monkeypatch.setattr(neighbour_blend, "MAX_STORED_VALUES", 600 * 10)
     assert (
         neighbour_blend.fit_neighbour_blend(classifier, pipeline, train, validation)
