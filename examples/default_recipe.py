@@ -58,6 +58,21 @@ METRICS = ("micro_f1", "macro_f1", "map")
 REFERENCE = "logreg (reference)"
 
 
+def blend_shares(report: dict) -> str:
+    """`linear / neighbours`: one run's shares of its two blends (`-` for a
+    blend it did not fit; empty for a row without blends)."""
+    shares = [
+        report.get(blend, {}).get(key)
+        for blend, key in (
+            ("linear_blend", "linear_weight"),
+            ("neighbour_blend", "neighbour_weight"),
+        )
+    ]
+    if shares == [None, None]:
+        return ""
+    return " / ".join("-" if share is None else f"{share:g}" for share in shares)
+
+
 def run(directory: Path, **options) -> dict:
     """The metrics of one run, trained unless already there, with its
     pre-training's contrastive loss by epoch (`pretrain_loss`)."""
@@ -106,7 +121,7 @@ args = parser.parse_args()
 lines = [
     "| task | row | "
     + " | ".join(METRICS)
-    + " | blend share | minutes | pre-training loss |",
+    + " | blend shares (linear / neighbours) | minutes | pre-training loss |",
     "|---" * (len(METRICS) + 5) + "|",
 ]
 study = (
@@ -147,8 +162,7 @@ for name in args.tasks:
         rows["logistic regression"] = [sdl[0][REFERENCE]]
     for row, reports in rows.items():
         cells = mean_cells(reports, METRICS)
-        shares = [r.get("linear_blend", {}).get("linear_weight") for r in reports]
-        share = "" if shares[0] is None else ", ".join(f"{s:g}" for s in shares)
+        share = ", ".join(filter(None, map(blend_shares, reports)))
         seconds = [r.get("seconds") for r in reports]
         minutes = "" if seconds[0] is None else f"{np.mean(seconds) / 60:.1f}"
         losses = [m["pretrain_loss"] for m in sdl] if row == sdl_row else []
