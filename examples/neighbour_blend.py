@@ -61,8 +61,7 @@ def scored(directory: Path, task) -> dict:
         report = classifier_report(classifier, counts, task.test, make_dataset)
         return [report["tuned"][metric] for metric in METRICS]
 
-    if classifier.neighbours is not None:  # saved with the blend: score without
-        classifier.blend_neighbours(classifier.neighbours, 0.0)
+    classifier.remove_neighbours()  # a run saved with the blend: scored without
     # The default threshold rule for both, whatever rule the run was saved under.
     classifier.tune_thresholds(
         make_dataset(task.validation, "evaluate", 0), task.validation.y, per_label=None

@@ -160,6 +160,7 @@ def test_useless_or_oversized_neighbours_are_not_stored(monkeypatch):
     )
     assert again["validation_map"] == chosen["validation_map"]
     assert classifier.neighbour_weight == 0.0
+    assert classifier.neighbours is None  # nothing stored at share 0
     np.testing.assert_allclose(classifier.predict(validation.x, verbose=0), own)
     # ... and the thresholds are the classifier's own again.
     np.testing.assert_allclose(np.asarray(classifier.thresholds), thresholds)

@@ -131,21 +131,17 @@ class MultiLabelClassifier(keras.Model):
     def blend_linear(self, linear_model: keras.Model, weight: float) -> None:
         """Blends the probabilities of a frozen `linear_model` (inputs → label
         logits) into this classifier's: `(1 - weight) · own + weight · linear`."""
-        if not 0.0 <= weight <= 1.0:
-            raise ValueError(f"`linear_weight` must be in [0, 1]; received {weight}.")
+        share = _checked_share("linear_weight", weight)
         linear_model.trainable = False
         self.linear_model = linear_model
-        self.linear_weight = float(weight)
+        self.linear_weight = share
         self._forget_traced_functions()
 
     def blend_neighbours(self, neighbours: NeighbourLabels, weight: float) -> None:
         """Blends the label scores of `neighbours` (a `NeighbourLabels` over
         this classifier's encoder features) into its probabilities:
         `(1 - weight) · blended so far + weight · neighbours`."""
-        if not 0.0 <= weight <= 1.0:
-            raise ValueError(
-                f"`neighbour_weight` must be in [0, 1]; received {weight}."
-            )
+        share = _checked_share("neighbour_weight", weight)
         if (neighbours.feature_dim, neighbours.num_labels) != (
             feature_dim(self.encoder),
             self.num_labels,
@@ -157,7 +153,15 @@ class MultiLabelClassifier(keras.Model):
             )
         neighbours.trainable = False
         self.neighbours = neighbours
-        self.neighbour_weight = float(weight)
+        self.neighbour_weight = share
+        self._forget_traced_functions()
+
+    def remove_neighbours(self) -> None:
+        """Takes the blended neighbours out: the probabilities are the
+        classifier's (and its linear blend's) again, and a saved model no
+        longer carries the stored examples."""
+        self.neighbours = None
+        self.neighbour_weight = 0.0
         self._forget_traced_functions()
 
     def _forget_traced_functions(self) -> None:
@@ -304,6 +308,12 @@ class MultiLabelClassifier(keras.Model):
             if config.get(part) is not None:
                 config[part] = keras.saving.deserialize_keras_object(config[part])
         return cls(**config)
+
+
+def _checked_share(name: str, weight: float) -> float:
+    if not 0.0 <= weight <= 1.0:
+        raise ValueError(f"`{name}` must be in [0, 1]; received {weight}.")
+    return float(weight)
 
 
 def _scaled_copy(
