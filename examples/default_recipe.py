@@ -17,7 +17,10 @@ with nothing else set, with SDL pre-training and with its BCE-only twin
 TF-IDF (or the features) with C tuned on validation data. Runs go under
 `--output-dir`; a finished run is read back, so an interrupted measurement
 resumes. The table, with SDL − BCE-only differences paired by seed and their
-bootstrap intervals, goes to stdout and `--report`.
+bootstrap intervals, goes to stdout and `--report`. A study
+(`--pretrain-epochs`, `--classification-weight`,
+`--encoder-learning-rate-multiplier`) changes the SDL runs alone: they go
+beside the default's and meet the same BCE-only runs.
 
     python examples/default_recipe.py --report results/recipe/table.md
 """
@@ -105,12 +108,28 @@ parser.add_argument(
     nargs="+",
     help="these seeds for every task (default: each task's)",
 )
+# A study changes the SDL runs only: they go beside the default's (folder
+# `sdl_<tag><value>_seedN`), BCE only is shared, there is no reference row.
+STUDIES = {
+    "pretrain_epochs": "pretrain",
+    "classification_weight": "joint",
+    "encoder_learning_rate_multiplier": "encoder_lr",
+}
 parser.add_argument(
     "--pretrain-epochs",
     type=int,
-    help="SDL pre-training epochs instead of the default (a study of the "
-    "pre-training's length: runs go beside the default's, BCE only is shared, "
-    "no reference row)",
+    help="a study: SDL pre-training epochs instead of the default",
+)
+parser.add_argument(
+    "--classification-weight",
+    type=float,
+    help="a study: λ of a joint BCE term during SDL pre-training instead of 0",
+)
+parser.add_argument(
+    "--encoder-learning-rate-multiplier",
+    type=float,
+    help="a study: the pre-trained encoder's share of the classifier's "
+    "learning rate when fine-tuning instead of 1",
 )
 args = parser.parse_args()
 
@@ -124,10 +143,12 @@ lines = [
     + " | blend shares (linear / neighbours) | minutes | pre-training loss |",
     "|---" * (len(METRICS) + 5) + "|",
 ]
-study = (
-    {} if args.pretrain_epochs is None else {"pretrain_epochs": args.pretrain_epochs}
+study = {
+    option: value for option in STUDIES if (value := getattr(args, option)) is not None
+}
+sdl_runs = "_".join(
+    ["sdl", *(f"{STUDIES[option]}{value:g}" for option, value in study.items())]
 )
-sdl_runs = "sdl" if not study else f"sdl_pretrain{args.pretrain_epochs}"
 for name in args.tasks:
     options, seeds = TASKS[name]
     seeds = args.seeds or seeds

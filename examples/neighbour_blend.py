@@ -43,7 +43,6 @@ from sdl_keras.run_directory import SavedRun
 from sdl_keras.two_stage import classifier_report
 
 METRICS = ("micro_f1", "macro_f1", "map")
-ROWS = {"sdl": "SDL + classifier (default)", "none": "BCE only"}  # run prefix → row
 
 """
 ## One run, without and with the neighbours
@@ -85,7 +84,17 @@ parser = argparse.ArgumentParser(
 parser.add_argument("--tasks", nargs="+", required=True, help="task folders")
 parser.add_argument("--runs-dir", type=Path, default=Path("results/recipe"))
 parser.add_argument("--report", type=Path)
+parser.add_argument(
+    "--sdl-runs",
+    default="sdl",
+    help="the SDL runs' folder prefix: the default's, or a study's of "
+    "examples/default_recipe.py (sdl_joint1: --classification-weight 1)",
+)
 args = parser.parse_args()
+sdl_row = (
+    "SDL + classifier (default)" if args.sdl_runs == "sdl" else f"SDL, {args.sdl_runs}"
+)
+ROWS = {args.sdl_runs: sdl_row, "none": "BCE only"}  # run prefix → row
 
 """
 ## Every task: each row without and with the blend
@@ -137,7 +146,9 @@ for name in args.tasks:
                 "",
                 *(
                     paired_difference(s - n)
-                    for s, n in zip(with_blend["sdl"], with_blend["none"], strict=True)
+                    for s, n in zip(
+                        with_blend[args.sdl_runs], with_blend["none"], strict=True
+                    )
                 ),
                 "",
                 "",
