@@ -65,6 +65,10 @@ EDITS = {
     "--task newsgroups --output-dir runs/newsgroups": "--task newsgroups "
     "--limit 300 --pretrain-epochs 1 --classifier-epochs 2 --output-dir "
     "runs/newsgroups",
+    "verdict_noise.py --seeds 2 3 4 6 10": "verdict_noise.py --seeds 3 --trials "
+    "50 --resamples 200",
+    "--seeds 0 1 2 3 4 5 6 7 8 9 --output-dir results/recipe_seeds": "--seeds 0 "
+    "--output-dir results/recipe_seeds",
     "--objects emoji --limit 2000": "--objects digits --limit 300 "
     "--pretrain-epochs 1 --classifier-epochs 2",
     "--objects emoji --limit 5600": "--objects digits --limit 300 "
