@@ -69,6 +69,11 @@ EDITS = {
     "50 --resamples 200",
     "--seeds 0 1 2 3 4 5 6 7 8 9 --output-dir results/recipe_seeds": "--seeds 0 "
     "--output-dir results/recipe_seeds",
+    "neighbour_spaces.py --task scenes --objects fashion --seed 0": "neighbour_"
+    "spaces.py --task scenes --objects digits --limit 300 --pretrain-epochs 1 "
+    "--classifier-epochs 2",
+    "neighbour_spaces.py --task hpo --seed 0": "neighbour_spaces.py --task hpo "
+    "--limit 300 --pretrain-epochs 1 --classifier-epochs 2",
     "--objects emoji --limit 2000": "--objects digits --limit 300 "
     "--pretrain-epochs 1 --classifier-epochs 2",
     "--objects emoji --limit 5600": "--objects digits --limit 300 "
