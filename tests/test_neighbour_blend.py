@@ -73,6 +73,40 @@ def test_neighbour_labels_name_bad_arguments():
         classifier.blend_neighbours(layer, 1.5)
 
 
+def test_replaced_or_removed_parts_leave_no_variables_behind(tmp_path):
+    import keras
+
+    from sdl_keras.models import MultiLabelClassifier
+
+    rng = np.random.default_rng(0)
+    encoder = keras.Sequential([keras.Input((5,)), keras.layers.Dense(2)])
+    classifier = MultiLabelClassifier(encoder, num_labels=3)
+    alone = [variable.path for variable in classifier.weights]
+
+    def stored(count):
+        layer = NeighbourLabels(count, 2, 3, k=2)
+        layer.store(rng.normal(size=(count, 2)), rng.random((count, 3)) < 0.5)
+        return layer
+
+    def linear_model():
+        return keras.Sequential([keras.Input((5,)), keras.layers.Dense(3)])
+
+    classifier.blend_neighbours(stored(400), 0.5)
+    classifier.blend_neighbours(stored(300), 0.5)  # a refit replaces the store
+    classifier.blend_linear(linear_model(), 0.5)
+    classifier.blend_linear(linear_model(), 0.3)
+    assert len(classifier.weights) == len(alone) + 2 + 2
+    assert classifier.neighbours.keys.shape == (300, 2)
+    classifier.remove_neighbours()
+    classifier.blend_linear(linear_model(), 0.0)
+    assert len(classifier.weights) == len(alone) + 2
+    # The saved file holds the classifier and the current linear model only.
+    classifier.save(tmp_path / "classifier.keras")
+    loaded = keras.saving.load_model(tmp_path / "classifier.keras")
+    assert len(loaded.weights) == len(classifier.weights)
+    assert (tmp_path / "classifier.keras").stat().st_size < 30_000
+
+
 def _clustered_splits(rng):
     """Twelve tight clusters, each with a set of labels of its own: what the
     nearest training examples know at once and a briefly trained head does

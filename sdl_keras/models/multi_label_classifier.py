@@ -133,7 +133,7 @@ class MultiLabelClassifier(keras.Model):
         logits) into this classifier's: `(1 - weight) · own + weight · linear`."""
         share = _checked_share("linear_weight", weight)
         linear_model.trainable = False
-        self.linear_model = linear_model
+        self._replace_part("linear_model", linear_model)
         self.linear_weight = share
         self._forget_traced_functions()
 
@@ -152,7 +152,7 @@ class MultiLabelClassifier(keras.Model):
                 f"received {neighbours.feature_dim} and {neighbours.num_labels}."
             )
         neighbours.trainable = False
-        self.neighbours = neighbours
+        self._replace_part("neighbours", neighbours)
         self.neighbour_weight = share
         self._forget_traced_functions()
 
@@ -160,9 +160,17 @@ class MultiLabelClassifier(keras.Model):
         """Takes the blended neighbours out: the probabilities are the
         classifier's (and its linear blend's) again, and a saved model no
         longer carries the stored examples."""
-        self.neighbours = None
+        self._replace_part("neighbours", None)
         self.neighbour_weight = 0.0
         self._forget_traced_functions()
+
+    def _replace_part(self, name: str, part) -> None:
+        # Keras tracks every layer ever assigned: the replaced one's variables
+        # would stay in `weights` and in an export.
+        replaced = getattr(self, name)
+        if replaced is not None and replaced is not part:
+            self._tracker.untrack(replaced)
+        setattr(self, name, part)
 
     def _forget_traced_functions(self) -> None:
         # Functions traced before a blend would go on without it.
