@@ -25,6 +25,10 @@ change per run (mean [95% bootstrap interval] over seeds) and SDL − BCE only
 with the blend, paired by seed:
 
     python examples/neighbour_blend.py --tasks "fashion scenes" --report results/neighbours.md
+
+`--sdl-runs` scores a study's SDL runs of `examples/default_recipe.py`
+instead of the default's (`sdl_joint1`: `--classification-weight 1`), on
+the seeds both rows have (`--seeds`: these only).
 """
 
 """
@@ -90,6 +94,7 @@ parser.add_argument(
     help="the SDL runs' folder prefix: the default's, or a study's of "
     "examples/default_recipe.py (sdl_joint1: --classification-weight 1)",
 )
+parser.add_argument("--seeds", type=int, nargs="+", help="these seeds only")
 args = parser.parse_args()
 sdl_row = (
     "SDL + classifier (default)" if args.sdl_runs == "sdl" else f"SDL, {args.sdl_runs}"
@@ -110,6 +115,20 @@ header = [
 rows = []
 for name in args.tasks:
     runs, task = saved_runs(args.runs_dir, name, ROWS)
+    # Both rows on the seeds both have (a study may have fewer), paired.
+    common = set.intersection(
+        *(
+            {run.name.rpartition("_")[2] for run in group}
+            for group in runs.values()
+            if group
+        )
+    )
+    if args.seeds:
+        common &= {f"seed{seed}" for seed in args.seeds}
+    runs = {
+        prefix: [run for run in group if run.name.rpartition("_")[2] in common]
+        for prefix, group in runs.items()
+    }
     results = {
         prefix: [scored(run, task) for run in group]
         for prefix, group in runs.items()
@@ -137,8 +156,7 @@ for name in args.tasks:
             ]
         )
         print(" | ".join(rows[-1]), flush=True)
-    seeds = [[run.name.partition("_")[2] for run in group] for group in runs.values()]
-    if len(with_blend) == 2 and seeds[0] == seeds[1]:
+    if len(with_blend) == 2:
         rows.append(
             [
                 name,
