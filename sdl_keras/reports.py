@@ -46,7 +46,10 @@ def paired_bootstrap(
 
 def paired_difference(differences: ArrayLike) -> str:
     """`mean [95% bootstrap interval] (seeds ahead/seeds) verdict`: a win or
-    a loss where the interval excludes 0, else a tie."""
+    a loss where the interval excludes 0, else a tie. With few seeds the
+    interval is too narrow: with three it excludes 0 whenever all three
+    differences share a sign, which noise alone gives a quarter of the
+    time (`examples/verdict_noise.py`)."""
     array = np.asarray(differences, "float64")
     ahead = f"({int((array > 0).sum())}/{len(array)})"
     if len(array) == 1:

@@ -74,6 +74,16 @@ EDITS = {
     "--classifier-epochs 2",
     "neighbour_spaces.py --task hpo --seed 0": "neighbour_spaces.py --task hpo "
     "--limit 300 --pretrain-epochs 1 --classifier-epochs 2",
+    'neighbour_blend.py --tasks "fashion scenes" --sdl-runs sdl_encoder_lr0.1': (
+        "neighbour_blend.py --tasks yeast --runs-dir results/recipe_seeds "
+        "--sdl-runs sdl_encoder_lr0.1"
+    ),
+    'neighbour_blend.py --tasks "fashion scenes" --seeds 0': "neighbour_blend.py "
+    "--tasks yeast --seeds 0",
+    'neighbour_blend.py --tasks "fashion scenes" scenes hpo --sdl-runs sdl_joint1': (
+        "neighbour_blend.py --tasks yeast --runs-dir results/recipe_seeds "
+        "--sdl-runs sdl_joint1"
+    ),
     "--objects emoji --limit 2000": "--objects digits --limit 300 "
     "--pretrain-epochs 1 --classifier-epochs 2",
     "--objects emoji --limit 5600": "--objects digits --limit 300 "
