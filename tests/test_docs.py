@@ -80,7 +80,16 @@ EDITS = {
     ),
     'neighbour_blend.py --tasks "fashion scenes" --seeds 0': "neighbour_blend.py "
     "--tasks yeast --seeds 0",
-    'neighbour_blend.py --tasks "fashion scenes" scenes hpo --sdl-runs sdl_joint1': (
+    '--tasks "fashion scenes" --seeds 0 --encoder-learning-rate-multiplier 0.1': (
+        "--tasks yeast --seeds 0 --encoder-learning-rate-multiplier 0.1"
+    ),
+    'default_recipe.py --tasks hpo scenes "fashion scenes" --seeds 0 1 2 '
+    "--classification-weight 1": "default_recipe.py --tasks yeast --seeds 0 "
+    "--classification-weight 1",
+    'neighbour_blend.py --tasks hpo scenes "fashion scenes" --seeds 0 1 2': (
+        "neighbour_blend.py --tasks yeast --seeds 0"
+    ),
+    'neighbour_blend.py --tasks hpo scenes "fashion scenes" --sdl-runs sdl_joint1': (
         "neighbour_blend.py --tasks yeast --runs-dir results/recipe_seeds "
         "--sdl-runs sdl_joint1"
     ),
