@@ -33,6 +33,10 @@ import numpy as np
 
 from sdl_keras.reports import paired_bootstrap
 
+"""
+## Options
+"""
+
 parser = argparse.ArgumentParser(description="Verdicts of noise alone.")
 parser.add_argument("--seeds", type=int, nargs="+", default=[2, 3, 4, 6, 10])
 parser.add_argument("--trials", type=int, default=2000)
