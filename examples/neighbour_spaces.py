@@ -14,8 +14,9 @@ The default recipe's neighbour blend (`sdl_keras.neighbour_blend`) reads the
 encoder after the classifier fine-tuned it with BCE, and it helps SDL and
 BCE-only runs alike. The space SDL itself shapes is the encoder's before
 fine-tuning, and the projection head's on top of it. This script trains one
-default run (`sdl-keras train` with the task's options and a seed), keeps a
-copy of the encoder as pre-training left it, and scores the labels of the
+default run (`sdl-keras train` with the task's options and a seed), keeps
+every split's features of the encoder as pre-training left it (and their
+projections) before fine-tuning moves it, and scores the labels of the
 10 nearest training examples (cosine) in each space: alone, on validation
 and test mAP, and blended with the classifier by the default rule (the
 share validation clearly prefers over the classifier alone):
