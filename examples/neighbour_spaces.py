@@ -2,7 +2,7 @@
 Title: Whose neighbours: the pre-trained space or the fine-tuned one
 Author: the sdl_keras authors
 Date created: 2026/11/30
-Last modified: 2026/11/30
+Last modified: 2026/12/01
 Description: Score the nearest training examples' labels in the encoder's space after SDL pre-training, in the projection SDL trains on, and after fine-tuning, alone and blended with the classifier.
 Accelerator: None
 """
@@ -36,7 +36,11 @@ import numpy as np
 from sdl_keras.linear_blend import chosen_share, fit_linear_blend
 from sdl_keras.metrics import mean_average_precision
 from sdl_keras.models import NeighbourLabels
-from sdl_keras.neighbour_blend import NEIGHBOURS, neighbour_scores
+from sdl_keras.neighbour_blend import (
+    NEIGHBOURS,
+    features_and_probabilities,
+    neighbour_scores,
+)
 from sdl_keras.reports import markdown_table
 from sdl_keras.run_config import RunConfig
 from sdl_keras.tasks import load_task
@@ -93,23 +97,17 @@ classifier = train_two_stage(
 ).classifier
 if config.linear_blend:
     fit_linear_blend(classifier, task.pipeline, task.train, task.validation)
-spaces = {
-    "fine-tuned encoder": {
-        name: classifier.encoder.predict(inputs(split), verbose=0)
-        for name, split in splits.items()
-    },
-    **pretrained.spaces,
-}
+scored = {"validation": task.validation, "test": task.test}
+fine_tuned = {"train": classifier.encoder.predict(inputs(task.train), verbose=0)}
+own = {}
+for name, split in scored.items():
+    fine_tuned[name], own[name] = features_and_probabilities(classifier, inputs(split))
+spaces = {"fine-tuned encoder": fine_tuned, **pretrained.spaces}
 
 """
 ## The neighbours in each space, alone and blended
 """
 
-
-scored = {"validation": task.validation, "test": task.test}
-own = {
-    name: classifier.predict(inputs(split), verbose=0) for name, split in scored.items()
-}
 rows = [
     [
         "classifier (and its linear blend)",

@@ -112,11 +112,15 @@ def chosen_share(
 
     Args:
         y_true: multi-hot validation labels `[N, L]`.
-        classifier_scores, other_scores: their probabilities `[N, L]`.
+        classifier_scores: the classifier's probabilities `[N, L]`.
+        other_scores: the other model's probabilities `[N, L]`.
         confidence: the share of resamples a blend must win.
         resamples: bootstrap resamples (seeded: the choice is reproducible).
         incumbent: the share kept unless clearly beaten; default: the better
             model alone.
+
+    Returns:
+        The chosen share and every share's validation mAP.
     """
     blends = {
         share: (1 - share) * classifier_scores + share * other_scores

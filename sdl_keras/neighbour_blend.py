@@ -67,7 +67,7 @@ def fit_neighbour_blend(
         count, dimension, num_labels, NEIGHBOURS, name="neighbours"
     )
     neighbours.store(classifier.encoder.predict(inputs(train), verbose=0), train.y)
-    features, own = _features_and_probabilities(classifier, inputs(validation))
+    features, own = features_and_probabilities(classifier, inputs(validation))
     nearest = neighbour_scores(neighbours, features)
     # The classifier stays unless the neighbours, alone or blended, clearly
     # beat it: on a saturated validation set (8×8 digit scenes, mAP 0.998)
@@ -91,9 +91,10 @@ def fit_neighbour_blend(
     }
 
 
-def _features_and_probabilities(classifier, dataset) -> tuple[np.ndarray, np.ndarray]:
-    """The encoder features `[N, F]` and the probabilities `[N, L]` of
-    `classifier` for every batch of `dataset`, from one pass."""
+def features_and_probabilities(classifier, dataset) -> tuple[np.ndarray, np.ndarray]:
+    """The encoder features `[N, F]` and the probabilities `[N, L]` (with
+    every blend the classifier holds) of `classifier` for every batch of
+    `dataset`, from one pass; `dataset` yields inputs or `(inputs, labels)`."""
     passes = [
         classifier.features_and_probabilities(
             keras.utils.unpack_x_y_sample_weight(batch)[0]

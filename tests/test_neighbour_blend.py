@@ -151,6 +151,12 @@ def test_neighbours_blend_in_where_validation_prefers_them_and_load_fresh(tmp_pa
     )
     blended = classifier.predict(validation.x, verbose=0)
     np.testing.assert_allclose(blended, (1 - share) * own + share * nearest, atol=1e-5)
+    # One pass over a labelled dataset gives both, in order, blend included.
+    features, probabilities = neighbour_blend.features_and_probabilities(
+        classifier, pipeline.make_dataset(validation, "evaluate", 0)
+    )
+    np.testing.assert_allclose(features, encode(validation.x, verbose=0), atol=1e-5)
+    np.testing.assert_allclose(probabilities, blended, atol=1e-6)
     # A fresh interpreter loads the saved classifier with its neighbours.
     path = tmp_path / "classifier.keras"
     classifier.save(path)
