@@ -2,7 +2,7 @@
 Title: The default recipe against logistic regression, on every offline task
 Author: the sdl_keras authors
 Date created: 2026/11/28
-Last modified: 2026/11/30
+Last modified: 2026/12/01
 Description: Train each offline task as `sdl-keras train` does with default options, with SDL and BCE only, beside a tuned logistic regression.
 Accelerator: None
 """
@@ -17,7 +17,7 @@ with nothing else set, with SDL pre-training and with its BCE-only twin
 TF-IDF (or the features) with C tuned on validation data. Runs go under
 `--output-dir`; a finished run is read back, so an interrupted measurement
 resumes. The table, with SDL − BCE-only differences paired by seed and their
-bootstrap intervals, goes to stdout and `--report`. A study
+t intervals, goes to stdout and `--report`. A study
 (`--pretrain-epochs`, `--classification-weight`,
 `--encoder-learning-rate-multiplier`) changes the SDL runs alone: they go
 beside the default's and meet the same BCE-only runs.

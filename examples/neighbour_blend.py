@@ -2,7 +2,7 @@
 Title: The nearest training examples' labels blended into the classifier
 Author: the sdl_keras authors
 Date created: 2026/11/30
-Last modified: 2026/11/30
+Last modified: 2026/12/01
 Description: Apply the default recipe's neighbour blend to the saved runs of the recipe, and score each run with and without it.
 Accelerator: None
 """
@@ -21,7 +21,7 @@ comes after training, so this script takes the runs
 it first), and scores the test split with and without it
 (thresholds tuned on validation by the default rule either way). It prints
 the shares chosen, the mean test scores without and with the blend, the
-change per run (mean [95% bootstrap interval] over seeds) and SDL − BCE only
+change per run (mean [95% t interval] over seeds) and SDL − BCE only
 with the blend, paired by seed:
 
     python examples/neighbour_blend.py --tasks "fashion scenes" --report results/neighbours.md

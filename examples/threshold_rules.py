@@ -2,7 +2,7 @@
 Title: Decision thresholds: one for all, one per label, or shrunk between
 Author: the sdl_keras authors
 Date created: 2026/11/30
-Last modified: 2026/11/30
+Last modified: 2026/12/01
 Description: Rescore the default recipe's saved runs and the logistic-regression reference under each rule for tuning decision thresholds on validation data.
 Accelerator: None
 """
@@ -27,7 +27,7 @@ on validation by each rule of `sdl_keras.metrics.best_threshold`:
 
 The logistic-regression reference is fitted again (deterministic) and
 thresholded by the same rules. Test micro- and macro-F1, means over seeds,
-and SDL − BCE only paired by seed with bootstrap intervals; then a second
+and SDL − BCE only paired by seed with t intervals; then a second
 table, each run as the default scores it now (the shrunk rule's F1 and the
 test mAP, which no threshold changes), whatever rule its `metrics.json` was
 written under:

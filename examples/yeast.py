@@ -2,7 +2,7 @@
 Title: Tabular multi-label data: does contrastive pre-training help on Yeast?
 Author: the sdl_keras authors
 Date created: 2026/11/28
-Last modified: 2026/11/29
+Last modified: 2026/12/01
 Description: Every loss of the family as pre-training of an MLP on gene features, against plain BCE, paired by seed.
 Accelerator: None
 """
@@ -60,8 +60,8 @@ args = parser.parse_args()
 ## How results are summarised
 
 Every report holds the test metrics at thresholds tuned on validation data;
-`sdl_keras.reports` reads them, formats mean ± std and the paired bootstrap
-interval of each difference.
+`sdl_keras.reports` reads them, formats mean ± std and the paired t interval
+of each difference.
 """
 
 COLUMNS = [
@@ -102,7 +102,7 @@ def summarise(results: dict) -> str:
             if name not in ("BCE only", "label prior") and len(runs) == len(baseline)
         ],
     )
-    note = "paired by seed, tuned thresholds: loss − BCE only, mean [95% bootstrap CI]"
+    note = "paired by seed, tuned thresholds: loss − BCE only, mean [95% t interval]"
     return f"{means}\n{note}\n{paired}"
 
 

@@ -9,7 +9,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 pytest.importorskip("matplotlib")
@@ -21,7 +20,6 @@ from sdl_keras.cli import main
 from sdl_keras.cli.config import build
 from sdl_keras.cli.grid import GridConfig
 from sdl_keras.cli.main import _parser
-from sdl_keras.reports import paired_bootstrap
 from sdl_keras.run_config import ConfigError, RunConfig
 
 pytestmark = pytest.mark.usefixtures("tensorflow_backend")
@@ -52,15 +50,6 @@ def test_config_files_flags_and_clear_errors(tmp_path):
         GridConfig(variants=["sdl", "triplet"])
     with pytest.raises(ConfigError, match="not found"):
         read_options(tmp_path / "absent.yaml")
-
-
-def test_paired_bootstrap_interval():
-    low, high = paired_bootstrap(np.full(8, 0.01))
-    assert low == pytest.approx(0.01) and high == pytest.approx(0.01)
-    differences = np.random.default_rng(0).normal(0.02, 0.01, 8)
-    low, high = paired_bootstrap(differences)
-    assert low < differences.mean() < high
-    assert 0.0 < high - low < 0.03
 
 
 def run_cli(

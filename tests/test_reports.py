@@ -6,8 +6,8 @@ import pytest
 from sdl_keras.reports import (
     mean_cells,
     mean_std,
-    paired_bootstrap,
     paired_cells,
+    paired_interval,
     report_value,
 )
 
@@ -41,5 +41,33 @@ def test_paired_cells_subtract_seed_by_seed():
     assert single == "+0.1000 (1/1) one seed"
     with pytest.raises(ValueError):
         paired_cells(runs, baseline[:2], ["micro_f1"])
-    low, high = paired_bootstrap([0.1, -0.1, 0.1, -0.1])
-    assert low < 0 < high
+    # +0.05, -0.03, +0.04: ahead on two seeds of three, and a tie.
+    mixed = [report(0.55), report(0.65), report(0.60)]
+    (cell,) = paired_cells(runs[:3], mixed, ["micro_f1"])
+    assert cell.startswith("+0.0200 [") and cell.endswith("] (2/3) tie")
+
+
+def test_paired_interval_is_the_t_formula():
+    # Quantiles of Student's t (0.975) from a printed table: 2 and 7 degrees
+    # of freedom.
+    for differences, quantile in (
+        ([0.03, -0.01, 0.02], 4.302653),
+        ([0.02, 0.01, 0.03, 0.0, 0.025, 0.015, 0.005, 0.02], 2.364624),
+    ):
+        mean = sum(differences) / len(differences)
+        variance = sum((d - mean) ** 2 for d in differences) / (len(differences) - 1)
+        half_width = quantile * (variance / len(differences)) ** 0.5
+        low, high = paired_interval(differences)
+        assert low == pytest.approx(mean - half_width, abs=1e-7)
+        assert high == pytest.approx(mean + half_width, abs=1e-7)
+    assert paired_interval([0.01, 0.01]) == pytest.approx((0.01, 0.01))
+    with pytest.raises(ValueError, match="at least two paired differences, got 1"):
+        paired_interval([0.1])
+
+
+@pytest.mark.parametrize("seeds", [2, 3, 6])
+def test_noise_alone_gets_a_verdict_five_percent_of_the_time(seeds):
+    rng = np.random.default_rng(seeds)
+    intervals = np.array([paired_interval(rng.normal(size=seeds)) for _ in range(4000)])
+    verdicts = np.mean((intervals[:, 0] > 0) | (intervals[:, 1] < 0))
+    assert 0.04 < verdicts < 0.06

@@ -205,7 +205,7 @@ def _plot_task(task: str, results: dict, temperature: float, directory: Path) ->
 
 def markdown(summary: dict) -> str:
     """Mean ± std per row, then SDL minus each row, paired by seed, with a
-    95% bootstrap interval and the seeds SDL wins."""
+    95% t interval (`paired_interval`) and the seeds SDL wins."""
     sections = []
     keys = METRICS + BAND_METRICS
     paired_keys = [*METRICS, "tail/macro_f1"]
@@ -226,7 +226,7 @@ def markdown(summary: dict) -> str:
             ],
         )
         note = (
-            "SDL − row, paired by seed: mean [95% bootstrap CI] (seeds SDL is "
+            "SDL − row, paired by seed: mean [95% t interval] (seeds SDL is "
             "ahead) and the verdict: win / loss where the interval excludes 0, "
             "else tie"
         )
