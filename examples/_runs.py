@@ -112,17 +112,32 @@ def run(
         print(f"wrote {args.output}")
 
 
+def seed_of(directory: Path) -> int:
+    """The seed of a run folder `<prefix>_seedN` (a study's prefix has `_`)."""
+    return int(directory.name.rpartition("_seed")[2])
+
+
 def saved_runs(
-    runs_dir: Path, task_name: str, prefixes
+    runs_dir: Path, task_name: str, prefixes, seeds=None
 ) -> tuple[dict[str, list[Path]], Task]:
     """The runs `examples/default_recipe.py` saved for one task, by prefix
-    (`sdl`, `none`; each sorted by seed), and the task they ran on (its splits
-    are every seed's: loaded once)."""
-    runs = {
-        prefix: sorted((runs_dir / task_name).glob(f"{prefix}_seed*"))
+    (`sdl`, `none`), on the seeds every prefix with runs has (of `seeds`,
+    where given), each group in seed order so the groups pair seed by seed;
+    and the task they ran on (its splits are every seed's: loaded once)."""
+    found = {
+        prefix: {
+            seed_of(run): run for run in (runs_dir / task_name).glob(f"{prefix}_seed*")
+        }
         for prefix in prefixes
     }
-    if not any(runs.values()):
+    if not any(found.values()):
         raise SystemExit(f"No saved runs under {runs_dir / task_name}.")
+    common = set.intersection(*(set(group) for group in found.values() if group))
+    if seeds is not None:
+        common &= set(seeds)
+    runs = {
+        prefix: [group[seed] for seed in sorted(common)] if group else []
+        for prefix, group in found.items()
+    }
     first = next(group[0] for group in runs.values() if group)
     return runs, load_task(SavedRun.load(first).config)

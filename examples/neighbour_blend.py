@@ -53,11 +53,6 @@ METRICS = ("micro_f1", "macro_f1", "map")
 """
 
 
-def seed_of(directory: Path) -> str:
-    """`seedN` of a run folder `<prefix>_seedN` (a study's prefix has `_`)."""
-    return directory.name.rpartition("_")[2]
-
-
 def scored(directory: Path, task) -> dict:
     """The run's test scores without and with the neighbour blend, and the
     share chosen."""
@@ -119,17 +114,8 @@ header = [
 ]
 rows = []
 for name in args.tasks:
-    runs, task = saved_runs(args.runs_dir, name, ROWS)
     # Both rows on the seeds both have (a study may have fewer), paired.
-    common = set.intersection(
-        *({seed_of(run) for run in group} for group in runs.values() if group)
-    )
-    if args.seeds:
-        common &= {f"seed{seed}" for seed in args.seeds}
-    runs = {
-        prefix: [run for run in group if seed_of(run) in common]
-        for prefix, group in runs.items()
-    }
+    runs, task = saved_runs(args.runs_dir, name, ROWS, args.seeds)
     results = {
         prefix: [scored(run, task) for run in group]
         for prefix, group in runs.items()

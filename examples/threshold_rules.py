@@ -176,8 +176,7 @@ for name in args.tasks:
         label = f"{row} ({count} seed{'s' * (count > 1)})"
         rows.append([name, label, *cells])
         default_rows.append([name, label, *(mean_std(v) for v in default[row])])
-    seeds = [[run.name.partition("_")[2] for run in group] for group in runs.values()]
-    paired = bool(seeds[0]) and seeds[0] == seeds[1]  # the same seeds, in order
+    paired = all(runs.values())  # saved_runs pairs the rows seed by seed
     if paired:
         sdl, none = (f1s[row] for row in ROWS.values())
         rows.append(
