@@ -83,13 +83,16 @@ EDITS = {
     '--tasks "fashion scenes" --seeds 0 --encoder-learning-rate-multiplier 0.1': (
         "--tasks yeast --seeds 0 --encoder-learning-rate-multiplier 0.1"
     ),
-    'default_recipe.py --tasks hpo scenes "fashion scenes" --seeds 0 1 2 '
-    "--classification-weight 1": "default_recipe.py --tasks yeast --seeds 0 "
-    "--classification-weight 1",
-    'neighbour_blend.py --tasks hpo scenes "fashion scenes" --seeds 0 1 2': (
-        "neighbour_blend.py --tasks yeast --seeds 0"
+    'default_recipe.py --tasks hpo scenes "fashion scenes" "8×8 digit scenes" '
+    "--seeds 0 1 2 --classification-weight 1": "default_recipe.py --tasks yeast "
+    "--seeds 0 --classification-weight 1",
+    '--tasks "emoji scenes" --seeds 0 1 2 3 4 5 --classification-weight 1': (
+        "--tasks yeast --seeds 0 --classification-weight 1"
     ),
-    'neighbour_blend.py --tasks hpo scenes "fashion scenes" --sdl-runs sdl_joint1': (
+    'neighbour_blend.py --tasks hpo scenes "fashion scenes" "8×8 digit scenes" '
+    "--seeds 0 1 2": "neighbour_blend.py --tasks yeast --seeds 0",
+    'neighbour_blend.py --tasks hpo scenes "fashion scenes" "8×8 digit scenes" '
+    '"emoji scenes" --sdl-runs sdl_joint1': (
         "neighbour_blend.py --tasks yeast --runs-dir results/recipe_seeds "
         "--sdl-runs sdl_joint1"
     ),
