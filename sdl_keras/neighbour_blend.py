@@ -25,9 +25,9 @@ from sdl_keras.models._encoders import feature_dim
 
 # Neighbours a score averages over, as in the k-nearest-neighbours reference.
 NEIGHBOURS = 10
-# The stored features and labels travel in the saved and served model (as
-# float32): above this many values (256 MB) the blend is not tried.
-MAX_STORED_VALUES = 64_000_000
+# The stored features (float32) and labels (a byte each) travel in the saved
+# and served model: above this size the blend is not tried.
+MAX_STORED_BYTES = 256_000_000
 # Queries scored at once: each holds its similarity to every stored example.
 QUERY_BATCH = 1024
 
@@ -49,12 +49,12 @@ def fit_neighbour_blend(
         What was chosen: `neighbour_weight`, `k`, the validation mAP of the
         classifier alone, the neighbours alone and the blend, and the
         `seconds` all this took; empty where the training set has no more
-        than `NEIGHBOURS` examples or the stored values would exceed
-        `MAX_STORED_VALUES`.
+        than `NEIGHBOURS` examples or its features and labels would take
+        more than `MAX_STORED_BYTES`.
     """
     count, num_labels = train.y.shape
     dimension = feature_dim(classifier.encoder)
-    if count <= NEIGHBOURS or count * (dimension + num_labels) > MAX_STORED_VALUES:
+    if count <= NEIGHBOURS or count * (4 * dimension + num_labels) > MAX_STORED_BYTES:
         return {}
     started = time.perf_counter()
 

@@ -12,6 +12,7 @@ import pytest
 
 from sdl_keras import neighbour_blend
 from sdl_keras.models import NeighbourLabels
+from sdl_keras.models._encoders import feature_dim
 from sdl_keras.run_config import RunConfig
 from sdl_keras.tabular_task import TabularTask
 from sdl_keras.two_stage import Split, train_two_stage
@@ -41,6 +42,7 @@ def test_neighbour_labels_are_the_mean_labels_of_the_nearest_keys():
     queries = rng.normal(size=(7, 6))
     layer = NeighbourLabels(40, 6, 5, k=4)
     layer.store(keys, labels)
+    assert layer.key_labels.dtype == "uint8"  # a byte a label where it is saved
     np.testing.assert_allclose(
         np.asarray(layer(queries.astype("float32"))),
         _nearest_labels(keys, labels, queries, 4),
@@ -61,6 +63,8 @@ def test_neighbour_labels_name_bad_arguments():
         layer.store(np.ones((4, 2)), np.ones((4, 2)))
     with pytest.raises(ValueError, match="`embeddings` must have shape \\(4, 2\\)"):
         layer.store(np.ones((3, 2)), np.ones((4, 3)))
+    with pytest.raises(ValueError, match="`labels` must be multi-hot"):
+        layer.store(np.ones((4, 2)), np.full((4, 3), 0.5))
     import keras
 
     from sdl_keras.models import MultiLabelClassifier
@@ -204,7 +208,9 @@ def test_useless_or_oversized_neighbours_are_not_stored(monkeypatch):
     np.testing.assert_allclose(classifier.predict(validation.x, verbose=0), own)
     # ... and the thresholds are the classifier's own again.
     np.testing.assert_allclose(np.asarray(classifier.thresholds), thresholds)
-    monkeypatch.setattr(neighbour_blend, "MAX_STORED_VALUES", 600 * 10)
+    # Features as float32, labels a byte each: one byte over, no blend.
+    stored = len(train.y) * (4 * feature_dim(classifier.encoder) + train.y.shape[1])
+    monkeypatch.setattr(neighbour_blend, "MAX_STORED_BYTES", stored - 1)
     assert (
         neighbour_blend.fit_neighbour_blend(classifier, pipeline, train, validation)
         == {}

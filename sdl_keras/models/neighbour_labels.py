@@ -14,9 +14,10 @@ class NeighbourLabels(keras.layers.Layer):
     similarity: label scores in [0, 1] from an encoder's features, what a
     contrastively trained embedding is shaped for.
 
-    The stored embeddings and labels are non-trainable weights (set with
-    `store`), so the layer saves, loads and serves with the model; it runs in
-    float32.
+    The stored embeddings (float32) and labels (one byte each: a quarter of
+    the size in the saved and served model, where labels often outnumber the
+    features) are non-trainable weights set with `store`, so the layer
+    saves, loads and serves with the model; scores are float32.
 
     Args:
         num_keys: stored examples N.
@@ -72,6 +73,7 @@ class NeighbourLabels(keras.layers.Layer):
         self.key_labels = self.add_weight(
             shape=(self.num_keys, self.num_labels),
             initializer="zeros",
+            dtype="uint8",
             trainable=False,
             name="key_labels",
         )
@@ -79,9 +81,9 @@ class NeighbourLabels(keras.layers.Layer):
 
     def store(self, embeddings, labels) -> None:
         """Stores `embeddings` `[N, F]` (L2-normalised here) and their
-        multi-hot `labels` `[N, L]`."""
+        multi-hot `labels` `[N, L]` (0 or 1)."""
         embeddings = ops.convert_to_tensor(embeddings, "float32")
-        labels = ops.convert_to_tensor(labels, "float32")
+        labels = ops.convert_to_tensor(labels)
         expected = {
             "embeddings": (self.num_keys, self.feature_dim),
             "labels": (self.num_keys, self.num_labels),
@@ -92,14 +94,18 @@ class NeighbourLabels(keras.layers.Layer):
                     f"`{name}` must have shape {expected[name]}; received "
                     f"{tuple(value.shape)}."
                 )
+        binary = ops.logical_or(ops.equal(labels, 0), ops.equal(labels, 1))
+        if not bool(ops.all(binary)):
+            raise ValueError("`labels` must be multi-hot: every value 0 or 1.")
         self.keys.assign(l2_normalize(embeddings))
-        self.key_labels.assign(labels)
+        self.key_labels.assign(ops.cast(labels, "uint8"))
 
     def call(self, embeddings):
         queries = l2_normalize(ops.cast(embeddings, "float32"))
         similarity = ops.matmul(queries, ops.transpose(self.keys))
         _, nearest = ops.top_k(similarity, self.k)
-        return ops.mean(ops.take(self.key_labels, nearest, axis=0), axis=1)
+        labels = ops.cast(ops.take(self.key_labels, nearest, axis=0), "float32")
+        return ops.mean(labels, axis=1)
 
     def compute_output_shape(self, input_shape) -> tuple:
         return (input_shape[0], self.num_labels)
