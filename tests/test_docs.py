@@ -55,6 +55,7 @@ EDITS = {
     '--tasks scenes "fashion scenes" "emoji scenes" --seeds 0 1 2 3 4 5': "--tasks "
     "yeast --seeds 0",
     '--tasks "hpo level 3" --seeds 0 1': "--tasks yeast --seeds 0",
+    '--tasks scenes "fashion scenes" --seeds 6 7 8 9': "--tasks yeast --seeds 0",
     'threshold_rules.py --tasks yeast reuters hpo newsgroups "hpo level 2" scenes '
     '"fashion scenes" "8×8 digit scenes" "emoji scenes"': "threshold_rules.py "
     "--tasks yeast",
