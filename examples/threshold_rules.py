@@ -75,8 +75,11 @@ def labelled(task, validation_scores, test_scores) -> dict:
 
 
 def run_scores(directory: Path, task) -> dict:
-    """Validation and test scores of a saved run, with the labels."""
+    """Validation and test scores of a saved run, with the labels, without
+    the neighbour blend (`neighbour_blend.py` measures it): every run alike,
+    whether or not the version that saved it fitted one."""
     run = SavedRun.load(directory)
+    run.classifier.remove_neighbours()
     return labelled(
         task,
         *(
