@@ -45,7 +45,10 @@ def paired_interval(
 
     Args:
         differences: one paired difference per seed, at least two.
-        confidence: the interval's coverage.
+        confidence: the interval's coverage, in (0, 1).
+
+    Returns:
+        `(low, high)`.
     """
     from scipy import stats
 
@@ -54,6 +57,8 @@ def paired_interval(
         raise ValueError(
             f"An interval needs at least two paired differences, got {array.size}."
         )
+    if not 0 < confidence < 1:
+        raise ValueError(f"`confidence` must be in (0, 1); received {confidence}.")
     quantile = stats.t.ppf((1 + confidence) / 2, df=len(array) - 1)
     half_width = quantile * array.std(ddof=1) / np.sqrt(len(array))
     return float(array.mean() - half_width), float(array.mean() + half_width)

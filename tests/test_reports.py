@@ -63,6 +63,11 @@ def test_paired_interval_is_the_t_formula():
     assert paired_interval([0.01, 0.01]) == pytest.approx((0.01, 0.01))
     with pytest.raises(ValueError, match="at least two paired differences, got 1"):
         paired_interval([0.1])
+    with pytest.raises(ValueError, match="`confidence` must be in \\(0, 1\\)"):
+        paired_interval([0.1, 0.2], confidence=95)
+    # A 90% interval sits inside the 95% one.
+    narrow, wide = (paired_interval([0.03, -0.01, 0.02], c) for c in (0.9, 0.95))
+    assert wide[0] < narrow[0] < narrow[1] < wide[1]
 
 
 @pytest.mark.parametrize("seeds", [2, 3, 6])
