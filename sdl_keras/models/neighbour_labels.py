@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from sdl_keras._checks import check_label_values
 from sdl_keras.losses.weighted_supcon import l2_normalize
 
 
@@ -94,9 +95,7 @@ class NeighbourLabels(keras.layers.Layer):
                     f"`{name}` must have shape {expected[name]}; received "
                     f"{tuple(value.shape)}."
                 )
-        binary = ops.logical_or(ops.equal(labels, 0), ops.equal(labels, 1))
-        if not bool(ops.all(binary)):
-            raise ValueError("`labels` must be multi-hot: every value 0 or 1.")
+        check_label_values(ops.convert_to_numpy(labels), "labels")
         self.keys.assign(l2_normalize(embeddings))
         self.key_labels.assign(ops.cast(labels, "uint8"))
 
