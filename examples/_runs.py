@@ -112,6 +112,25 @@ def run(
         print(f"wrote {args.output}")
 
 
+def add_saved_run_options(parser: argparse.ArgumentParser) -> None:
+    """The options of a script that rescores `examples/default_recipe.py`'s
+    saved runs: where they are, which SDL runs, which seeds."""
+    parser.add_argument("--runs-dir", type=Path, default=Path("results/recipe"))
+    parser.add_argument(
+        "--sdl-runs",
+        default="sdl",
+        help="the SDL runs' folder prefix: the default's, or a study's of "
+        "examples/default_recipe.py (sdl_joint1: --classification-weight 1)",
+    )
+    parser.add_argument("--seeds", type=int, nargs="+", help="these seeds only")
+
+
+def row_names(sdl_runs: str) -> dict[str, str]:
+    """Run folder prefix → table row, for the SDL runs `sdl_runs` and BCE only."""
+    sdl_row = "SDL + classifier (default)" if sdl_runs == "sdl" else f"SDL, {sdl_runs}"
+    return {sdl_runs: sdl_row, "none": "BCE only"}
+
+
 def seed_of(directory: Path) -> int:
     """The seed of a run folder `<prefix>_seedN` (a study's prefix has `_`)."""
     return int(directory.name.rpartition("_seed")[2])

@@ -39,7 +39,7 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-from _runs import saved_runs
+from _runs import add_saved_run_options, row_names, saved_runs
 
 from sdl_keras.neighbour_blend import fit_neighbour_blend
 from sdl_keras.reports import markdown_table, mean_std, paired_difference
@@ -86,20 +86,10 @@ parser = argparse.ArgumentParser(
     description="The neighbour blend on the recipe's runs."
 )
 parser.add_argument("--tasks", nargs="+", required=True, help="task folders")
-parser.add_argument("--runs-dir", type=Path, default=Path("results/recipe"))
 parser.add_argument("--report", type=Path)
-parser.add_argument(
-    "--sdl-runs",
-    default="sdl",
-    help="the SDL runs' folder prefix: the default's, or a study's of "
-    "examples/default_recipe.py (sdl_joint1: --classification-weight 1)",
-)
-parser.add_argument("--seeds", type=int, nargs="+", help="these seeds only")
+add_saved_run_options(parser)
 args = parser.parse_args()
-sdl_row = (
-    "SDL + classifier (default)" if args.sdl_runs == "sdl" else f"SDL, {args.sdl_runs}"
-)
-ROWS = {args.sdl_runs: sdl_row, "none": "BCE only"}  # run prefix → row
+ROWS = row_names(args.sdl_runs)
 
 """
 ## Every task: each row without and with the blend

@@ -33,6 +33,11 @@ test mAP, which no threshold changes), whatever rule its `metrics.json` was
 written under:
 
     python examples/threshold_rules.py --tasks "emoji scenes" --report results/thresholds.md
+
+`--network-alone` scores the networks without the linear blend too (text
+and tabular runs): what pre-training changes before logistic regression
+takes its share. `--sdl-runs` scores a study's SDL runs instead of the
+default's, on the seeds both rows have (`--seeds`: these only).
 """
 
 """
@@ -44,7 +49,7 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
-from _runs import saved_runs
+from _runs import add_saved_run_options, row_names, saved_runs
 
 from sdl_keras.metrics import best_threshold, f1, mean_average_precision
 from sdl_keras.references import reference_scores
@@ -74,16 +79,20 @@ def labelled(task, validation_scores, test_scores) -> dict:
     }
 
 
-def run_scores(directory: Path, task) -> dict:
+def run_scores(directory: Path, task, network_alone: bool) -> dict:
     """Validation and test scores of a saved run, with the labels, without
     the neighbour blend (`neighbour_blend.py` measures it): every run alike,
-    whether or not the version that saved it fitted one."""
+    whether or not the version that saved it fitted one; with
+    `network_alone`, without the linear blend as well."""
     run = SavedRun.load(directory)
-    run.classifier.remove_neighbours()
+    classifier = run.classifier
+    classifier.remove_neighbours()
+    if network_alone and classifier.linear_model is not None:
+        classifier.blend_linear(classifier.linear_model, 0.0)
     return labelled(
         task,
         *(
-            run.classifier.predict(
+            classifier.predict(
                 evaluation_inputs(split, run.pipeline.make_dataset, 0), verbose=0
             )
             for split in (task.validation, task.test)
@@ -124,9 +133,14 @@ def test_f1(scores: dict, rule: dict) -> tuple[float, float]:
 
 parser = argparse.ArgumentParser(description="Threshold rules on the recipe's runs.")
 parser.add_argument("--tasks", nargs="+", required=True, help="task folders")
-parser.add_argument("--runs-dir", type=Path, default=Path("results/recipe"))
 parser.add_argument("--output-dir", type=Path, default=Path("results/thresholds"))
 parser.add_argument("--report", type=Path)
+parser.add_argument(
+    "--network-alone",
+    action="store_true",
+    help="score the networks without the linear blend too",
+)
+add_saved_run_options(parser)
 args = parser.parse_args()
 
 """
@@ -134,17 +148,18 @@ args = parser.parse_args()
 """
 
 header = ["task", "row", *(f"{rule}: micro-F1 / macro-F1" for rule in RULES)]
-ROWS = {"sdl": "SDL + classifier (default)", "none": "BCE only"}  # run prefix → row
+ROWS = row_names(args.sdl_runs)
+cache_suffix = "_network" if args.network_alone else ""
 DEFAULT = list(RULES).index("shrunk (default)")
 rows = []
 default_rows = []  # micro-F1, macro-F1 (shrunk rule), mAP
 for name in args.tasks:
-    runs, task = saved_runs(args.runs_dir, name, ROWS)
+    runs, task = saved_runs(args.runs_dir, name, ROWS, args.seeds)
     scores = {
         ROWS[prefix]: [
             cached(
-                args.output_dir / name / f"{run.name}.npz",
-                partial(run_scores, run, task),
+                args.output_dir / name / f"{run.name}{cache_suffix}.npz",
+                partial(run_scores, run, task, args.network_alone),
             )
             for run in group
         ]
