@@ -97,6 +97,17 @@ EDITS = {
         "neighbour_blend.py --tasks yeast --runs-dir results/recipe_seeds "
         "--sdl-runs sdl_joint1"
     ),
+    "--tasks hpo --seeds 0 1 2 --pretrain-epochs 10": "--tasks yeast --seeds 0 "
+    "--pretrain-epochs 1",
+    "--tasks newsgroups --seeds 0 1 2 --pretrain-epochs 13": "--tasks yeast "
+    "--seeds 0 --pretrain-epochs 2",
+    "--tasks scenes --seeds 0 1 2 3 --pretrain-epochs 40": "--tasks yeast "
+    "--seeds 0 --pretrain-epochs 3",
+    "--tasks hpo --sdl-runs sdl_pretrain10": "--tasks yeast --sdl-runs sdl_pretrain1",
+    "--tasks newsgroups --sdl-runs sdl_pretrain13": "--tasks yeast --sdl-runs "
+    "sdl_pretrain2",
+    "--tasks scenes --sdl-runs sdl_pretrain40": "--tasks yeast --sdl-runs "
+    "sdl_pretrain3",
     "--objects emoji --limit 2000": "--objects digits --limit 300 "
     "--pretrain-epochs 1 --classifier-epochs 2",
     "--objects emoji --limit 5600": "--objects digits --limit 300 "
