@@ -35,6 +35,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _runs import row_names
 
 from sdl_keras.cli.main import train_run
 from sdl_keras.reports import mean_cells, paired_cells
@@ -174,7 +175,7 @@ for name in args.tasks:
         )
         for seed in seeds
     ]
-    sdl_row = "SDL + classifier (default)" if not study else f"SDL, {sdl_runs}"
+    sdl_row = row_names(sdl_runs)[sdl_runs]
     rows = {
         sdl_row: [m["sdl"] for m in sdl],
         "BCE only (`--loss none`)": [m["none"] for m in none],

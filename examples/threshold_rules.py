@@ -87,8 +87,8 @@ def run_scores(directory: Path, task, network_alone: bool) -> dict:
     run = SavedRun.load(directory)
     classifier = run.classifier
     classifier.remove_neighbours()
-    if network_alone and classifier.linear_model is not None:
-        classifier.blend_linear(classifier.linear_model, 0.0)
+    if network_alone:
+        classifier.remove_linear()
     return labelled(
         task,
         *(

@@ -109,6 +109,21 @@ def test_replaced_or_removed_parts_leave_no_variables_behind(tmp_path):
     loaded = keras.saving.load_model(tmp_path / "classifier.keras")
     assert len(loaded.weights) == len(classifier.weights)
     assert (tmp_path / "classifier.keras").stat().st_size < 30_000
+    # Removed, the linear model leaves the weights, the output and the file.
+    inputs = rng.normal(size=(4, 5)).astype("float32")
+    classifier.blend_linear(classifier.linear_model, 0.5)
+    blended = keras.ops.convert_to_numpy(classifier(inputs))
+    classifier.remove_linear()
+    assert [variable.path for variable in classifier.weights] == alone
+    assert (classifier.linear_model, classifier.linear_weight) == (None, 0.0)
+    alone_output = keras.ops.convert_to_numpy(classifier(inputs))
+    assert not np.allclose(alone_output, blended)
+    classifier.save(tmp_path / "alone.keras")
+    loaded = keras.saving.load_model(tmp_path / "alone.keras")
+    assert loaded.linear_model is None
+    np.testing.assert_allclose(
+        keras.ops.convert_to_numpy(loaded(inputs)), alone_output, rtol=1e-6
+    )
 
 
 def _clustered_splits(rng):

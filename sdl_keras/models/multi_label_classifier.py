@@ -156,12 +156,21 @@ class MultiLabelClassifier(keras.Model):
         self.neighbour_weight = share
         self._forget_traced_functions()
 
+    def remove_linear(self) -> None:
+        """Takes the blended linear model out: the probabilities are the
+        network's (and its neighbour blend's) again, and a saved model no
+        longer carries the linear model."""
+        self._remove_part("linear_model", "linear_weight")
+
     def remove_neighbours(self) -> None:
         """Takes the blended neighbours out: the probabilities are the
         classifier's (and its linear blend's) again, and a saved model no
         longer carries the stored examples."""
-        self._replace_part("neighbours", None)
-        self.neighbour_weight = 0.0
+        self._remove_part("neighbours", "neighbour_weight")
+
+    def _remove_part(self, name: str, weight_name: str) -> None:
+        self._replace_part(name, None)
+        setattr(self, weight_name, 0.0)
         self._forget_traced_functions()
 
     def _replace_part(self, name: str, part) -> None:
