@@ -67,6 +67,7 @@ test: lint typecheck test-suite test-backends
 bench: $(BIN)/ready
 	$(BIN)/python benchmarks/bench_losses.py
 	$(BIN)/python benchmarks/bench_train_step.py
+	$(BIN)/python benchmarks/bench_image_encoder.py
 	$(BIN)/python benchmarks/bench_text_pipeline.py
 	$(BIN)/python benchmarks/bench_image_pipeline.py
 	$(BIN)/python benchmarks/bench_autotuning.py
