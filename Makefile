@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 INSTALL := $(BIN)/pip install --quiet --constraint constraints.txt
 SOURCES := sdl_keras tests examples benchmarks
 
-.PHONY: demo quickstart test test-suite test-backends lint typecheck docs bench constraints
+.PHONY: demo quickstart test test-suite test-interpreter test-backends lint typecheck docs bench constraints
 
 $(BIN)/ready: setup.cfg pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,12 @@ docs: $(BIN)/ready
 # docs pages' code blocks and the strict site build included.
 test-suite: $(BIN)/ready
 	$(BIN)/python -m pytest --doctest-modules sdl_keras tests
+
+# The suite on a second interpreter, without the docs pages' commands: they
+# run the library's scripts (long training runs), whose code the rest of the
+# suite already covers on that interpreter.
+test-interpreter: $(BIN)/ready
+	$(BIN)/python -m pytest --doctest-modules sdl_keras tests -k "not test_block"
 
 # The losses and the training step on the two other Keras backends.
 test-backends: $(BIN)/torch-ready

@@ -10,6 +10,7 @@ import shutil
 import signal
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -69,16 +70,33 @@ def staged_directory(target: str | os.PathLike, overwrite: bool) -> Iterator[Pat
     target = check_output_directory(target, overwrite)
     target.parent.mkdir(parents=True, exist_ok=True)
     _remove_abandoned_stagings(target)
-    staging = Path(
-        tempfile.mkdtemp(
-            prefix=f".{target.name}{_STAGING}{os.getpid()}-", dir=target.parent
-        )
-    )
+    staging: Path | None = None
     try:
+        # A kill between making the directory and naming it would leave it
+        # behind; so would one that interrupts its removal.
+        with _signals_deferred():
+            staging = Path(
+                tempfile.mkdtemp(
+                    prefix=f".{target.name}{_STAGING}{os.getpid()}-",
+                    dir=target.parent,
+                )
+            )
         yield staging
         _swap_into_place(staging, target)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging is not None:
+            with _signals_deferred():
+                _remove_tree(staging)
+
+
+def _remove_tree(path: Path, attempts: int = 10) -> None:
+    """Deletes `path`, again while a writer that outlived the run's
+    unwinding (a TensorBoard event thread) still adds files to it."""
+    for _ in range(attempts):
+        shutil.rmtree(path, ignore_errors=True)
+        if not path.exists():
+            return
+        time.sleep(0.1)
 
 
 def _swap_into_place(staging: Path, target: Path) -> None:
