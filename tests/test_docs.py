@@ -48,6 +48,9 @@ EDITS = {
     '--tasks "fashion scenes" --pretrain-epochs 20': "--tasks yeast --seeds 0 "
     "--pretrain-epochs 1",
     '--tasks "fashion scenes" scenes': "--tasks yeast --seeds 0",
+    '--tasks scenes "fashion scenes" --seeds 0 1 --output-dir results/recipe_pool': (
+        "--tasks yeast --seeds 0 --output-dir results/recipe_pool"
+    ),
     '--tasks "emoji scenes" "8×8 digit scenes"': "--tasks yeast --seeds 0",
     'threshold_rules.py --tasks yeast "hpo level 2" scenes "fashion scenes" '
     '"8×8 digit scenes" "emoji scenes"': "threshold_rules.py --tasks yeast",
