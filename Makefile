@@ -57,11 +57,11 @@ docs: $(BIN)/ready
 test-suite: $(BIN)/ready
 	$(BIN)/python -m pytest --doctest-modules sdl_keras tests
 
-# The suite on a second interpreter, without the docs pages' commands: they
-# run the library's scripts (long training runs), whose code the rest of the
-# suite already covers on that interpreter.
+# The suite on a second interpreter, without the docs pages' commands and the
+# tests marked slow: whole trainings in child processes, whose library code
+# the rest of the suite covers on that interpreter.
 test-interpreter: $(BIN)/ready
-	$(BIN)/python -m pytest --doctest-modules sdl_keras tests -k "not test_block"
+	$(BIN)/python -m pytest --doctest-modules sdl_keras tests -k "not test_block" -m "not slow"
 
 # The losses and the training step on the two other Keras backends.
 test-backends: $(BIN)/torch-ready

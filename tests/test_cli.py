@@ -171,6 +171,7 @@ def _without_timings(report):
     return report
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "task",
     [["--task", "hpo"], ["--task", "scenes", "--objects", "digits"]],
@@ -251,6 +252,7 @@ def test_bad_options_are_refused_before_any_work(tmp_path):
         assert not list(tmp_path.glob(".out.*")), options
 
 
+@pytest.mark.slow
 def test_interrupted_overwrite_leaves_the_old_run_or_the_new_one(tmp_path):
     """SIGTERM at several points of `train --overwrite`: the directory is
     always one complete run, never a mix, and no staging is left behind."""
@@ -360,6 +362,7 @@ def test_compare_runs_the_grid_and_resumes(tmp_path, capsys):
     assert "was run with other options" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_demo_runs_start_to_finish_in_a_child_process(tmp_path):
     out = tmp_path / "demo"
     done = subprocess.run(

@@ -42,6 +42,8 @@ EDITS = {
     "prediction_service_pb2_grpc.PredictionServiceStub(": "LocalStub(",
     'grpc.insecure_channel("localhost:8500")': '"exports/hpo"',
     "--output-dir runs/hpo_sdl": "--output-dir runs/hpo_sdl --limit 400",
+    "--train-file notes.jsonl --output-dir runs/notes": "--train-file notes.jsonl "
+    "--pretrain-epochs 1 --classifier-epochs 2 --output-dir runs/notes",
     "compare --profile cpu": "compare --profile ci",
     "--output-dir results/encoders/": "--seeds 0 --output-dir results/encoders/",
     "default_recipe.py --report": "default_recipe.py --tasks yeast --seeds 0 --report",

@@ -130,6 +130,7 @@ def test_in_one_process_it_trains_as_fit_does(tmp_path):
         fit_distributed(_small_model(), batches, 1, 5, verbose=0)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("queue_size", [0, 64])
 def test_two_workers_train_like_one_process(tmp_path, queue_size):
     workers = start_workers(tmp_path, "clean", queue_size=queue_size)
@@ -142,6 +143,7 @@ def test_two_workers_train_like_one_process(tmp_path, queue_size):
         )
 
 
+@pytest.mark.slow
 def test_a_killed_job_resumes_from_its_backup(tmp_path):
     backup = tmp_path / "backup"
     log = tmp_path / "killed-0.log"

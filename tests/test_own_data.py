@@ -82,6 +82,7 @@ def test_text_jsonl_train_delete_evaluate_predict_export(tmp_path):
         assert served["top_k_scores"][0] == pytest.approx(top[1], abs=1e-5)
 
 
+@pytest.mark.slow
 def test_bad_rows_stop_with_the_line_or_are_skipped(tmp_path):
     rows = hpo_rows(150)
     lines = [json.dumps(row) for row in rows]
@@ -106,6 +107,7 @@ def test_bad_rows_stop_with_the_line_or_are_skipped(tmp_path):
         assert_named_error(done, *fragments)
 
 
+@pytest.mark.slow
 def test_tabular_arff_and_csv(tmp_path):
     from sdl_keras.datasets.yeast import load_yeast
 
@@ -145,6 +147,7 @@ def test_tabular_arff_and_csv(tmp_path):
     assert_named_error(done, "no raw input form to serve")
 
 
+@pytest.mark.slow
 def test_images_from_a_csv_of_paths(tmp_path):
     import tensorflow as tf
 
