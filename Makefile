@@ -5,6 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 INSTALL := $(BIN)/pip install --quiet --constraint constraints.txt
 SOURCES := sdl_keras tests examples benchmarks
+SUITE := $(BIN)/python -m pytest --doctest-modules sdl_keras tests
 
 .PHONY: demo quickstart test test-suite test-interpreter test-backends lint typecheck docs bench constraints
 
@@ -55,13 +56,13 @@ docs: $(BIN)/ready
 # The whole suite on TensorFlow with this interpreter: the README's and the
 # docs pages' code blocks and the strict site build included.
 test-suite: $(BIN)/ready
-	$(BIN)/python -m pytest --doctest-modules sdl_keras tests
+	$(SUITE)
 
 # The suite on a second interpreter, without the docs pages' commands and the
 # tests marked slow: whole trainings in child processes, whose library code
 # the rest of the suite covers on that interpreter.
 test-interpreter: $(BIN)/ready
-	$(BIN)/python -m pytest --doctest-modules sdl_keras tests -k "not test_block" -m "not slow"
+	$(SUITE) -k "not test_block" -m "not slow"
 
 # The losses and the training step on the two other Keras backends.
 test-backends: $(BIN)/torch-ready

@@ -24,8 +24,11 @@ def test_a_finished_block_replaces_the_target_and_a_failed_one_keeps_it(tmp_path
         (staging / "metrics.json").write_text("new")
     assert (target / "metrics.json").read_text() == "new"
     assert staging_left(tmp_path) == []
-    with pytest.raises(FileExistsError, match="--overwrite"):
-        staged_directory(target, overwrite=False).__enter__()
+    with (
+        pytest.raises(FileExistsError, match="--overwrite"),
+        staged_directory(target, overwrite=False),
+    ):
+        pass
 
 
 def test_removal_outlasts_a_writer_still_adding_files(tmp_path):
