@@ -94,11 +94,10 @@ def run(
         args.seeds,
         config,
         log=lambda line: print(line, flush=True),
-        make_encoder=task.make_encoder,
         train=train,
         validation=validation,
         test=test,
-        make_dataset=task.make_dataset,
+        **task.run_arguments(),
     )
     print("\ntest set, thresholds tuned on validation, mean ± std over seeds")
     print(summary_table(results, shown))

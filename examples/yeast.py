@@ -145,13 +145,12 @@ for name in args.losses:
     for seed in args.seeds:
         runs.append(
             run_two_stage(
-                task.make_encoder,
-                train,
-                validation,
-                test,
-                config,
-                seed,
-                task.make_augmentation,
+                train=train,
+                validation=validation,
+                test=test,
+                config=config,
+                seed=seed,
+                **task.run_arguments(),
             )
         )
         tuned = runs[-1]["tuned"]

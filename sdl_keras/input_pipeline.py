@@ -19,6 +19,7 @@ import numpy as np
 import tensorflow as tf
 
 from sdl_keras._files import write_json
+from sdl_keras.two_stage import PRETRAIN_STEPS
 
 PIPELINE_FILE = "pipeline.json"
 
@@ -27,10 +28,13 @@ class InputPipeline(abc.ABC):
     """Builds the encoder and the datasets of one modality.
 
     Subclasses set `kind` and implement the abstract methods; `save` and
-    `InputPipeline.load` round-trip them through a directory.
+    `InputPipeline.load` round-trip them through a directory. A subclass
+    whose encoder needs more contrastive steps than the default raises
+    `pretrain_steps` (see `sdl_keras.two_stage.pretrain_epochs`).
     """
 
     kind: ClassVar[str]
+    pretrain_steps: ClassVar[int] = PRETRAIN_STEPS
     registry: ClassVar[dict[str, type[InputPipeline]]] = {}
 
     def __init_subclass__(cls, **kwargs) -> None:
@@ -51,7 +55,11 @@ class InputPipeline(abc.ABC):
     def run_arguments(self) -> dict[str, Any]:
         """What `sdl_keras.two_stage.train_two_stage` takes to build and feed
         the models."""
-        return {"make_encoder": self.make_encoder, "make_dataset": self.make_dataset}
+        return {
+            "make_encoder": self.make_encoder,
+            "make_dataset": self.make_dataset,
+            "pretrain_steps": self.pretrain_steps,
+        }
 
     @abc.abstractmethod
     def serving_preprocessor(self):

@@ -102,10 +102,10 @@ class RunConfig:
             the same machine; otherwise parallel sums may round differently
             from run to run.
         pretrain_epochs: contrastive pre-training epochs; default: 5, or
-            on a small training set as many as make 500 steps (5 epochs of
-            3,240 images in batches of 128 are 130 steps, in which the
-            contrastive loss of an image encoder barely moves;
-            `sdl_keras.two_stage.pretrain_epochs`).
+            on a small training set as many as make 500 steps, 1,000 for
+            images (5 epochs of 3,240 images in batches of 128 are 130
+            steps, in which the contrastive loss of an image encoder barely
+            moves; `sdl_keras.two_stage.pretrain_epochs`).
         classifier_epochs: most classifier epochs; default: 30, or on a
             small training set as many as make 3,000 steps (30 epochs of
             2,900 documents in batches of 128 are 690 steps, too few for

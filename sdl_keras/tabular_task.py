@@ -102,6 +102,7 @@ class TabularTask(InputPipeline):
         return {
             "make_encoder": self.make_encoder,
             "make_augmentation": self.make_augmentation,
+            "pretrain_steps": self.pretrain_steps,
         }
 
     def make_dataset(self, split, purpose: str, seed: int) -> tf.data.Dataset:

@@ -41,7 +41,8 @@ from sdl_keras.run_config import RunConfig
 # (see `pretrain_epochs` and `classifier_epochs`). Five epochs of 3,240
 # scenes are 130 steps, in which the image encoders' contrastive loss barely
 # moves; 500 steps turned SDL's tie with BCE only into a win on
-# Fashion-MNIST scenes (docs/results.md).
+# Fashion-MNIST scenes (docs/results.md). A pipeline may ask for more
+# (`InputPipeline.pretrain_steps`).
 PRETRAIN_EPOCHS = 5
 PRETRAIN_STEPS = 500
 CLASSIFIER_EPOCHS = 30
@@ -118,6 +119,7 @@ def pretrain(
     verbose: int = 0,
     callbacks: Sequence[keras.callbacks.Callback] = (),
     strategy: tf.distribute.Strategy | None = None,
+    pretrain_steps: int = PRETRAIN_STEPS,
 ) -> Pretrained:
     """The first stage of `train_two_stage` (arguments as there).
 
@@ -172,7 +174,7 @@ def pretrain(
             data = {"x": train.x, "y": labels, "batch_size": config.batch_size}
         history = pretrainer.fit(
             **data,
-            epochs=pretrain_epochs(config, len(train.y)),
+            epochs=pretrain_epochs(config, len(train.y), pretrain_steps),
             verbose=verbose,
             callbacks=list(callbacks),
         ).history
@@ -194,7 +196,7 @@ def pretrain(
     history = fit_distributed(
         pretrainer,
         dataset,
-        pretrain_epochs(config, len(train.y)),
+        pretrain_epochs(config, len(train.y), pretrain_steps),
         int(dataset.cardinality()),
         callbacks=list(callbacks) if chief else [],
         verbose=verbose if chief else 0,
@@ -218,6 +220,7 @@ def train_two_stage(
     pretrain_callbacks: Sequence[keras.callbacks.Callback] = (),
     classifier_callbacks: Sequence[keras.callbacks.Callback] = (),
     strategy: tf.distribute.Strategy | None = None,
+    pretrain_steps: int = PRETRAIN_STEPS,
 ) -> TrainedModels:
     """Pre-trains (unless `config.loss` is `"none"`), trains the classifier
     keeping its best epoch on validation data, and tunes its thresholds there.
@@ -241,6 +244,8 @@ def train_two_stage(
         classifier_callbacks: added to the classifier's `fit`.
         strategy: the strategy pre-training runs under (see `pretrain`); the
             classifier trains in this process alone.
+        pretrain_steps: the fewest pre-training steps when
+            `config.pretrain_epochs` is unset (see `pretrain_epochs`).
     """
     seed = config.seed if seed is None else seed
     started = time.perf_counter()
@@ -254,6 +259,7 @@ def train_two_stage(
         verbose,
         pretrain_callbacks,
         strategy,
+        pretrain_steps,
     )
     encoder, pretrainer = pretrained.encoder, pretrained.pretrainer
     pretrain_history, pretrain_seconds = pretrained.history, pretrained.seconds
@@ -303,21 +309,23 @@ def train_two_stage(
     )
 
 
-def pretrain_epochs(config: RunConfig, num_examples: int) -> int:
+def pretrain_epochs(
+    config: RunConfig, num_examples: int, steps: int = PRETRAIN_STEPS
+) -> int:
     """Contrastive pre-training epochs: `config.pretrain_epochs` where set,
-    else 5 or as many as make `PRETRAIN_STEPS` steps of `config.batch_size`
-    over `num_examples`, whichever is more.
+    else 5 or as many as make `steps` steps of `config.batch_size` over
+    `num_examples`, whichever is more.
 
     >>> pretrain_epochs(RunConfig(), 20_000)
     5
     >>> pretrain_epochs(RunConfig(), 3_240)
     20
+    >>> pretrain_epochs(RunConfig(), 3_240, steps=1_000)
+    39
     >>> pretrain_epochs(RunConfig(pretrain_epochs=0), 3_240)
     0
     """
-    return _epochs(
-        config.pretrain_epochs, PRETRAIN_EPOCHS, PRETRAIN_STEPS, config, num_examples
-    )
+    return _epochs(config.pretrain_epochs, PRETRAIN_EPOCHS, steps, config, num_examples)
 
 
 def classifier_epochs(config: RunConfig, num_examples: int) -> int:
@@ -389,6 +397,7 @@ def run_two_stage(
     make_augmentation: Callable[[], keras.layers.Layer] | None = None,
     make_dataset: Callable[[Split, str, int], tf.data.Dataset] | None = None,
     verbose: int = 0,
+    pretrain_steps: int = PRETRAIN_STEPS,
 ) -> dict:
     """`train_two_stage`, then a report on `test` (arguments as there).
 
@@ -406,6 +415,7 @@ def run_two_stage(
         make_augmentation,
         make_dataset,
         verbose,
+        pretrain_steps=pretrain_steps,
     )
     report = classifier_report(
         trained.classifier, train.y.sum(axis=0), test, make_dataset

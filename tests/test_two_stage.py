@@ -68,28 +68,34 @@ def test_default_pretraining_length_counts_steps(
     yeast_subset, monkeypatch, tensorflow_backend
 ):
     """Unset, pre-training runs `PRETRAIN_EPOCHS` epochs or as many as make
-    `PRETRAIN_STEPS` steps, whichever is more; set, exactly what is asked."""
-    import keras
-
+    the pipeline's `pretrain_steps` steps, whichever is more; set, exactly
+    what is asked."""
     from sdl_keras import two_stage
-
-    def make_encoder():
-        inputs = keras.Input((103,))
-        return keras.Model(inputs, keras.layers.Dense(8)(inputs))
+    from sdl_keras.tabular_task import TabularTask
 
     train, validation, _ = yeast_subset  # 500 genes: 4 batches of 128
+    pipeline = TabularTask.build(train.x)
     monkeypatch.setattr(two_stage, "PRETRAIN_EPOCHS", 2)
     for steps, chosen, expected in [(20, None, 5), (4, None, 2), (20, 3, 3)]:
-        monkeypatch.setattr(two_stage, "PRETRAIN_STEPS", steps)
+        monkeypatch.setattr(TabularTask, "pretrain_steps", steps)
         config = RunConfig(loss="sdl", pretrain_epochs=chosen, classifier_epochs=1)
         trained = two_stage.train_two_stage(
-            make_encoder,
-            train,
-            validation,
-            config,
-            make_augmentation=lambda: keras.layers.GaussianNoise(0.3),
+            train=train,
+            validation=validation,
+            config=config,
+            **pipeline.run_arguments(),
         )
         assert len(trained.pretrain_history["loss"]) == expected, (steps, chosen)
+
+
+def test_image_pipelines_pretrain_twice_the_default_steps():
+    from sdl_keras.image_task import ImageTask
+    from sdl_keras.two_stage import PRETRAIN_STEPS, pretrain_epochs
+
+    steps = ImageTask((28, 28), channels=1).run_arguments()["pretrain_steps"]
+    assert steps == 2 * PRETRAIN_STEPS
+    # 3,240 scenes in batches of 128: 26 steps an epoch.
+    assert pretrain_epochs(RunConfig(), 3_240, steps) == 39
 
 
 def test_split_and_config_errors():

@@ -90,16 +90,13 @@ def _pretrain_with_the_chief(config: RunConfig, strategy, verbose: int) -> None:
     from sdl_keras.two_stage import pretrain
 
     task = load_task(config)
-    arguments = task.pipeline.run_arguments()
     pretrain(
-        arguments["make_encoder"],
-        task.train,
-        config,
-        config.seed,
-        arguments.get("make_augmentation"),
-        arguments.get("make_dataset"),
+        train=task.train,
+        config=config,
+        seed=config.seed,
         verbose=0,
         strategy=strategy,
+        **task.pipeline.run_arguments(),
     )
     if verbose:
         print("pre-trained with the chief; the chief writes the run")
