@@ -40,9 +40,9 @@ class ImageTask(InputPipeline):
 
     kind = "images"
     # Twice the default: with 500 steps SDL ties BCE only on MNIST scenes,
-    # with about 1,000 it wins on all three metrics, and the pool-first small
-    # CNN makes 1,000 steps of 5,040 emoji scenes fit 10 minutes on 2 CPU
-    # cores (docs/results.md).
+    # with 1,000 it wins there and on Fashion-MNIST scenes, and the
+    # pool-first small CNN makes a whole run of 5,040 emoji scenes with
+    # 1,000 steps fit 10 minutes on 2 CPU cores (docs/results.md).
     pretrain_steps = 1000
 
     image_size: Sequence[int]
