@@ -54,9 +54,8 @@ EDITS = {
         "--tasks yeast --seeds 0 --output-dir results/recipe_pool"
     ),
     '--tasks "emoji scenes" "8×8 digit scenes"': "--tasks yeast --seeds 0",
-    '--tasks scenes "fashion scenes" --seeds 0 1 2 3 --pretrain-epochs 39': (
-        "--tasks yeast --seeds 0 --pretrain-epochs 1"
-    ),
+    '--tasks scenes "fashion scenes" "8×8 digit scenes" --seeds 0 1 2 3 '
+    "--pretrain-epochs 39": ("--tasks yeast --seeds 0 --pretrain-epochs 1"),
     'threshold_rules.py --tasks yeast "hpo level 2" scenes "fashion scenes" '
     '"8×8 digit scenes" "emoji scenes"': "threshold_rules.py --tasks yeast",
     "--tasks hpo newsgroups reuters --seeds 0 1 2": "--tasks yeast --seeds 0",
