@@ -98,12 +98,11 @@ class TabularTask(InputPipeline):
         )
 
     def run_arguments(self) -> dict[str, Any]:
-        # Views are drawn inside the model from in-memory vectors.
-        return {
-            "make_encoder": self.make_encoder,
-            "make_augmentation": self.make_augmentation,
-            "pretrain_steps": self.pretrain_steps,
-        }
+        # Views are drawn inside the model from in-memory vectors, not by a
+        # dataset.
+        arguments = super().run_arguments()
+        del arguments["make_dataset"]
+        return arguments | {"make_augmentation": self.make_augmentation}
 
     def make_dataset(self, split, purpose: str, seed: int) -> tf.data.Dataset:
         dataset = tf.data.Dataset.from_tensor_slices(
