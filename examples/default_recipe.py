@@ -2,7 +2,7 @@
 Title: The default recipe against logistic regression, on every offline task
 Author: the sdl_keras authors
 Date created: 2026/11/28
-Last modified: 2026/12/01
+Last modified: 2026/12/02
 Description: Train each offline task as `sdl-keras train` does with default options, with SDL and BCE only, beside a tuned logistic regression.
 Accelerator: None
 """
@@ -19,8 +19,8 @@ TF-IDF (or the features) with C tuned on validation data. Runs go under
 resumes. The table, with SDL − BCE-only differences paired by seed and their
 t intervals, goes to stdout and `--report`. A study
 (`--pretrain-epochs`, `--classification-weight`,
-`--encoder-learning-rate-multiplier`) changes the SDL runs alone: they go
-beside the default's and meet the same BCE-only runs.
+`--encoder-learning-rate-multiplier`, `--drop-rate`) changes the SDL runs
+alone: they go beside the default's and meet the same BCE-only runs.
 
     python examples/default_recipe.py --report results/recipe/table.md
 """
@@ -30,6 +30,7 @@ beside the default's and meet the same BCE-only runs.
 """
 
 import argparse
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -40,6 +41,7 @@ from _runs import row_names
 from sdl_keras.cli.main import train_run
 from sdl_keras.reports import mean_cells, paired_cells
 from sdl_keras.run_config import RunConfig
+from sdl_keras.tasks import load_task
 
 """
 ## The tasks and one run
@@ -77,13 +79,20 @@ def blend_shares(report: dict) -> str:
     return " / ".join("-" if share is None else f"{share:g}" for share in shares)
 
 
-def run(directory: Path, **options) -> dict:
+def run(directory: Path, views: dict | None = None, **options) -> dict:
     """The metrics of one run, trained unless already there, with its
-    pre-training's contrastive loss by epoch (`pretrain_loss`)."""
+    pre-training's contrastive loss by epoch (`pretrain_loss`); `views`:
+    options of the task's pipeline that change its views."""
     metrics = directory / "metrics.json"
     if not metrics.exists():
         started = time.perf_counter()
-        train_run(RunConfig(**options), directory, verbose=0)
+        config = RunConfig(**options)
+        task = None
+        if views:
+            task = load_task(config)
+            pipeline = dataclasses.replace(task.pipeline, **views)
+            task = dataclasses.replace(task, pipeline=pipeline)
+        train_run(config, directory, verbose=0, task=task)
         minutes = (time.perf_counter() - started) / 60
         print(f"  {directory.name}: {minutes:.1f} min", flush=True)
     history = json.loads((directory / "history.json").read_text())
@@ -111,11 +120,13 @@ parser.add_argument(
 )
 # A study changes the SDL runs only: they go beside the default's (folder
 # `sdl_<tag><value>_seedN`), BCE only is shared, there is no reference row.
+# Run options, then options of the pipeline's views.
 STUDIES = {
     "pretrain_epochs": "pretrain",
     "classification_weight": "joint",
     "encoder_learning_rate_multiplier": "encoder_lr",
 }
+VIEW_STUDIES = {"drop_rate": "drop"}
 parser.add_argument(
     "--pretrain-epochs",
     type=int,
@@ -132,7 +143,17 @@ parser.add_argument(
     help="a study: the pre-trained encoder's share of the classifier's "
     "learning rate when fine-tuning instead of 1",
 )
+parser.add_argument(
+    "--drop-rate",
+    type=float,
+    help="a study: the share of words (text) or features (Yeast) a view "
+    "drops instead of the pipeline's (0.2 for text, 0.1 for Yeast)",
+)
 args = parser.parse_args()
+if args.drop_rate is not None and any(
+    TASKS[name][0]["task"] == "scenes" for name in args.tasks
+):
+    parser.error("--drop-rate is for text and Yeast: image views zoom and shift")
 
 """
 ## Every task: SDL, BCE only, logistic regression
@@ -144,12 +165,15 @@ lines = [
     + " | blend shares (linear / neighbours) | minutes | pre-training loss |",
     "|---" * (len(METRICS) + 5) + "|",
 ]
-study = {
-    option: value for option in STUDIES if (value := getattr(args, option)) is not None
-}
-sdl_runs = "_".join(
-    ["sdl", *(f"{STUDIES[option]}{value:g}" for option, value in study.items())]
+study, views = (
+    {option: value for option in names if (value := getattr(args, option)) is not None}
+    for names in (STUDIES, VIEW_STUDIES)
 )
+tags = STUDIES | VIEW_STUDIES
+sdl_runs = "_".join(
+    ["sdl", *(f"{tags[option]}{value:g}" for option, value in (study | views).items())]
+)
+studied = bool(study or views)
 for name in args.tasks:
     options, seeds = TASKS[name]
     seeds = args.seeds or seeds
@@ -157,11 +181,12 @@ for name in args.tasks:
     sdl = [
         run(
             args.output_dir / name / f"{sdl_runs}_seed{seed}",
+            views,
             **options,
             **study,
             loss="sdl",
             seed=seed,
-            reference=not study and seed == seeds[0],
+            reference=not studied and seed == seeds[0],
         )
         for seed in seeds
     ]
@@ -180,7 +205,7 @@ for name in args.tasks:
         sdl_row: [m["sdl"] for m in sdl],
         "BCE only (`--loss none`)": [m["none"] for m in none],
     }
-    if not study:
+    if not studied:
         rows["logistic regression"] = [sdl[0][REFERENCE]]
     for row, reports in rows.items():
         cells = mean_cells(reports, METRICS)

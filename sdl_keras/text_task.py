@@ -49,11 +49,12 @@ class TextTask(InputPipeline):
         max_length: tokens kept per document (sequence encoders).
         batch_size: documents per batch.
         augmentation: makes the views of pre-training (sequence encoders;
-            `bow` views drop words instead).
+            `bow` views drop words instead, by `drop_rate`).
         idf: inverse document frequencies of the `bow` counts.
         num_views: views per document in pre-training.
         encoder_columns: count columns the `bow` encoder reads (the most
             frequent); default: all of them.
+        drop_rate: probability that a `bow` view drops a word (or n-gram).
     """
 
     kind = "text"
@@ -66,6 +67,7 @@ class TextTask(InputPipeline):
     idf: np.ndarray | None = None
     num_views: int = 2
     encoder_columns: int | None = None
+    drop_rate: float = 0.2
 
     @classmethod
     def build(
@@ -154,6 +156,7 @@ class TextTask(InputPipeline):
                 self.tokenizer,
                 self.batch_size,
                 num_views=views,
+                drop_rate=self.drop_rate,
                 shuffle=shuffle,
                 seed=seed,
                 large_labels=large_labels,
@@ -205,6 +208,7 @@ class TextTask(InputPipeline):
             "idf": None if self.idf is None else [float(v) for v in self.idf],
             "num_views": self.num_views,
             "encoder_columns": self.encoder_columns,
+            "drop_rate": self.drop_rate,
         }
 
     @classmethod
@@ -232,4 +236,5 @@ class TextTask(InputPipeline):
             None if state["idf"] is None else np.asarray(state["idf"], "float32"),
             state.get("num_views", 2),
             state.get("encoder_columns"),
+            state.get("drop_rate", cls.drop_rate),
         )

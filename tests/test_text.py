@@ -403,6 +403,40 @@ def test_bag_of_words_encoder_reads_its_most_frequent_columns(corpus, tmp_path):
     assert loaded.make_encoder().get_layer("tf_idf").idf_weights.shape == (20,)
 
 
+def test_bag_of_words_views_drop_words_at_the_pipelines_rate(corpus, tmp_path):
+    """A `bow` pipeline's views drop each word with its `drop_rate` (the
+    default 0.2, or what it is given); evaluation batches keep them all, and
+    a saved pipeline keeps its rate."""
+    import dataclasses
+
+    from sdl_keras.text_task import TextTask
+    from sdl_keras.two_stage import Split
+
+    texts, labels = corpus
+    split = Split(np.asarray(texts, dtype=object), labels)
+    default = TextTask.build(texts, batch_size=len(texts))
+    assert default.drop_rate == 0.2
+    counts, _ = next(iter(default.make_dataset(split, "evaluate", seed=0)))
+    present = np.count_nonzero(counts)
+    for rate in (0.2, 0.6):
+        task = dataclasses.replace(default, drop_rate=rate)
+        views, _ = next(iter(task.make_dataset(split, "pretrain", seed=0)))
+        assert views.shape[1] == 2
+        kept = np.count_nonzero(views) / (2 * present)
+        assert abs(kept - (1 - rate)) < 0.05, (rate, kept)
+        # A view only removes words: what it keeps is some document's counts
+        # (pre-training batches are shuffled).
+        documents = np.asarray(counts)
+        for view in np.asarray(views).reshape(-1, documents.shape[1]):
+            kept_words = view != 0
+            assert np.any(np.all(documents[:, kept_words] == view[kept_words], axis=1))
+    saved = json.dumps(task.state(tmp_path))
+    assert TextTask.from_state(json.loads(saved), tmp_path).drop_rate == 0.6
+    earlier = json.loads(saved)  # a pipeline saved before the rate was kept
+    del earlier["drop_rate"]
+    assert TextTask.from_state(earlier, tmp_path).drop_rate == 0.2
+
+
 MESSY_TEXTS = [
     "The U.S. economy grew 3% in Q3; don't panic!",
     "Économie: the ECONOMY grew again -- and again.",
