@@ -54,6 +54,9 @@ EDITS = {
         "--tasks yeast --seeds 0 --output-dir results/recipe_pool"
     ),
     '--tasks "emoji scenes" "8×8 digit scenes"': "--tasks yeast --seeds 0",
+    '--tasks "emoji scenes" --seeds 0 1 2 3 --output-dir results/recipe_pool': (
+        "--tasks yeast --seeds 0 --output-dir results/recipe_pool"
+    ),
     '--tasks scenes "fashion scenes" "8×8 digit scenes" --seeds 0 1 2 3 '
     "--pretrain-epochs 39": ("--tasks yeast --seeds 0 --pretrain-epochs 1"),
     'threshold_rules.py --tasks yeast "hpo level 2" scenes "fashion scenes" '
