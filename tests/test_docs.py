@@ -126,6 +126,19 @@ EDITS = {
     "digits --limit 300 --epochs 2 --every 1",
     "pretraining_probe.py --objects mnist": "pretraining_probe.py --objects "
     "digits --limit 300 --epochs 2 --every 1",
+    "--tasks hpo newsgroups --seeds 0 1 2 --drop-rate 0.5": "--tasks yeast --seeds 0 "
+    "--drop-rate 0.5",
+    "--tasks hpo --seeds 0 1 2 --drop-rate 0": "--tasks yeast --seeds 0 --drop-rate 0",
+    "threshold_rules.py --tasks hpo newsgroups --runs-dir results/recipe_views": (
+        "threshold_rules.py --tasks yeast --runs-dir results/recipe_views"
+    ),
+    "--tasks hpo --runs-dir results/recipe_views --sdl-runs sdl_drop0 ": "--tasks "
+    "yeast --runs-dir results/recipe_views --sdl-runs sdl_drop0 ",
+    "--tasks yeast --seeds 0 1 2 3 4 5 6 7 8 9 --drop-rate": "--tasks yeast --seeds 0 "
+    "--drop-rate",
+    "--tasks yeast --seeds 0 1 2 3 4 5 6 7 8 9 --output-dir results/recipe_views": (
+        "--tasks yeast --seeds 0 --output-dir results/recipe_views"
+    ),
     "--task hpo --output-dir runs/cluster": "--task hpo --output-dir runs/cluster "
     "--limit 300 --pretrain-epochs 1 --classifier-epochs 2 --no-reference "
     "--no-linear-blend",
