@@ -57,8 +57,9 @@ def restore_policy():
     keras.config.set_dtype_policy(policy)
 
 
-def run_example(name: str, *arguments: str):
-    """Runs `examples/<name>.py` in a child process; returns its result."""
+def run_example(name: str, *arguments: str, returncode: int = 0):
+    """Runs `examples/<name>.py` in a child process, which must exit with
+    `returncode`; returns its result."""
     import os
     import subprocess
     import sys
@@ -68,7 +69,7 @@ def run_example(name: str, *arguments: str):
     command = [sys.executable, str(root / "examples" / f"{name}.py"), *arguments]
     env = {**os.environ, "PYTHONPATH": str(root)}
     done = subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
-    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.returncode == returncode, done.stderr[-3000:]
     return done
 
 

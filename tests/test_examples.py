@@ -45,6 +45,16 @@ def test_quickstart_example():
     assert "| SDL embedding (k-NN) |" in done.stdout
 
 
+def test_default_recipe_refuses_a_view_study_of_images():
+    """`--drop-rate` changes text and tabular views; image views have no
+    such rate, and the script says so before training anything."""
+    done = run_example(
+        "default_recipe", "--tasks", "yeast", "scenes", "--drop-rate", "0.5",
+        returncode=2,
+    )  # fmt: skip
+    assert "--drop-rate is for text and Yeast" in done.stderr
+
+
 def test_tabular_example(tmp_path):
     output = tmp_path / "yeast.json"
     done = run_example(
