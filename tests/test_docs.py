@@ -136,6 +136,8 @@ EDITS = {
     "yeast --runs-dir results/recipe_views --sdl-runs sdl_drop0 ",
     "--tasks yeast --seeds 0 1 2 3 4 5 6 7 8 9 --drop-rate": "--tasks yeast --seeds 0 "
     "--drop-rate",
+    "--seeds 0 1 2 3 4 5 6 7 8 9 --pretrain-epochs 100 --output-dir results/"
+    "recipe_views": "--seeds 0 --pretrain-epochs 2 --output-dir results/recipe_views",
     "--tasks yeast --seeds 0 1 2 3 4 5 6 7 8 9 --output-dir results/recipe_views": (
         "--tasks yeast --seeds 0 --output-dir results/recipe_views"
     ),
