@@ -67,7 +67,7 @@ class TextTask(InputPipeline):
     idf: np.ndarray | None = None
     num_views: int = 2
     encoder_columns: int | None = None
-    drop_rate: float = 0.2
+    drop_rate: float = text.BAG_OF_WORDS_DROP_RATE
 
     @classmethod
     def build(

@@ -190,13 +190,17 @@ def token_ids(tokenizer, texts: tf.Tensor, max_length: int) -> tf.RaggedTensor:
     return tf.cast(tokenizer(texts)[:, :max_length], "int32")
 
 
+# A word stays in both of two views with probability 0.8² = 64%.
+BAG_OF_WORDS_DROP_RATE = 0.2
+
+
 def bag_of_words_dataset(
     texts: Sequence[str],
     labels: np.ndarray,
     tokenizer: keras.layers.TextVectorization,
     batch_size: int,
     num_views: int = 0,
-    drop_rate: float = 0.2,
+    drop_rate: float = BAG_OF_WORDS_DROP_RATE,
     shuffle: bool = False,
     seed: int = 0,
     large_labels: bool = False,
