@@ -121,13 +121,21 @@ def add_saved_run_options(parser: argparse.ArgumentParser) -> None:
         help="the SDL runs' folder prefix: the default's, or a study's of "
         "examples/default_recipe.py (sdl_joint1: --classification-weight 1)",
     )
+    parser.add_argument(
+        "--none-runs",
+        default="none",
+        help="the BCE-only runs' folder prefix: the default's, or an encoder "
+        "study's of examples/default_recipe.py (none_depth2: --hidden-layers 2)",
+    )
     parser.add_argument("--seeds", type=int, nargs="+", help="these seeds only")
 
 
-def row_names(sdl_runs: str) -> dict[str, str]:
-    """Run folder prefix → table row, for the SDL runs `sdl_runs` and BCE only."""
+def row_names(sdl_runs: str, none_runs: str = "none") -> dict[str, str]:
+    """Run folder prefix → table row, for the SDL runs `sdl_runs` and the
+    BCE-only runs `none_runs`."""
     sdl_row = "SDL + classifier (default)" if sdl_runs == "sdl" else f"SDL, {sdl_runs}"
-    return {sdl_runs: sdl_row, "none": "BCE only"}
+    none_row = "BCE only" if none_runs == "none" else f"BCE only, {none_runs}"
+    return {sdl_runs: sdl_row, none_runs: none_row}
 
 
 def seed_of(directory: Path) -> int:

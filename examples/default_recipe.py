@@ -20,7 +20,9 @@ resumes. The table, with SDL − BCE-only differences paired by seed and their
 t intervals, goes to stdout and `--report`. A study
 (`--pretrain-epochs`, `--classification-weight`,
 `--encoder-learning-rate-multiplier`, `--drop-rate`) changes the SDL runs
-alone: they go beside the default's and meet the same BCE-only runs.
+alone: they go beside the default's and meet the same BCE-only runs; an
+encoder study (`--hidden-layers`) changes both rows, which then compare the
+losses on that encoder.
 
     python examples/default_recipe.py --report results/recipe/table.md
 """
@@ -79,19 +81,19 @@ def blend_shares(report: dict) -> str:
     return " / ".join("-" if share is None else f"{share:g}" for share in shares)
 
 
-def run(directory: Path, views: dict | None = None, **options) -> dict:
+def run(directory: Path, pipeline: dict, **options) -> dict:
     """The metrics of one run, trained unless already there, with its
-    pre-training's contrastive loss by epoch (`pretrain_loss`); `views`:
-    options of the task's pipeline that change its views."""
+    pre-training's contrastive loss by epoch (`pretrain_loss`); `pipeline`:
+    options of the task's pipeline (its views, its encoder) to change."""
     metrics = directory / "metrics.json"
     if not metrics.exists():
         started = time.perf_counter()
         config = RunConfig(**options)
         task = None
-        if views:
+        if pipeline:
             task = load_task(config)
-            pipeline = dataclasses.replace(task.pipeline, **views)
-            task = dataclasses.replace(task, pipeline=pipeline)
+            changed = dataclasses.replace(task.pipeline, **pipeline)
+            task = dataclasses.replace(task, pipeline=changed)
         train_run(config, directory, verbose=0, task=task)
         minutes = (time.perf_counter() - started) / 60
         print(f"  {directory.name}: {minutes:.1f} min", flush=True)
@@ -120,13 +122,21 @@ parser.add_argument(
 )
 # A study changes the SDL runs only: they go beside the default's (folder
 # `sdl_<tag><value>_seedN`), BCE only is shared, there is no reference row.
-# Run options, then options of the pipeline's views.
+# Run options, then options of the pipeline's views. An encoder study
+# changes the pipeline of both rows (`none_<tag><value>_seedN` as well).
 STUDIES = {
     "pretrain_epochs": "pretrain",
     "classification_weight": "joint",
     "encoder_learning_rate_multiplier": "encoder_lr",
 }
 VIEW_STUDIES = {"drop_rate": "drop"}
+ENCODER_STUDIES = {"hidden_layers": "depth"}
+# Pipeline options → the task kinds whose pipelines have them, and why not
+# the others.
+PIPELINE_KINDS = {
+    "drop_rate": ({"text", "tabular"}, "image views zoom and shift"),
+    "hidden_layers": ({"text"}, "the bag-of-words encoder's depth"),
+}
 parser.add_argument(
     "--pretrain-epochs",
     type=int,
@@ -149,11 +159,25 @@ parser.add_argument(
     help="a study: the share of words (text) or features (Yeast) a view "
     "drops instead of the pipeline's (0.2 for text, 0.1 for Yeast)",
 )
+parser.add_argument(
+    "--hidden-layers",
+    type=int,
+    help="an encoder study of text tasks: hidden layers of the bag-of-words "
+    "encoder instead of 1, for SDL and BCE only alike",
+)
 args = parser.parse_args()
-if args.drop_rate is not None and any(
-    TASKS[name][0]["task"] == "scenes" for name in args.tasks
-):
-    parser.error("--drop-rate is for text and Yeast: image views zoom and shift")
+
+
+def task_kind(name: str) -> str:
+    return {"scenes": "image", "yeast": "tabular"}.get(TASKS[name][0]["task"], "text")
+
+
+for option, (kinds, why) in PIPELINE_KINDS.items():
+    if getattr(args, option) is not None and any(
+        task_kind(name) not in kinds for name in args.tasks
+    ):
+        flag = "--" + option.replace("_", "-")
+        parser.error(f"{flag} is for {' and '.join(sorted(kinds))} tasks: {why}")
 
 """
 ## Every task: SDL, BCE only, logistic regression
@@ -165,15 +189,23 @@ lines = [
     + " | blend shares (linear / neighbours) | minutes | pre-training loss |",
     "|---" * (len(METRICS) + 5) + "|",
 ]
-study, views = (
+study, views, encoder = (
     {option: value for option in names if (value := getattr(args, option)) is not None}
-    for names in (STUDIES, VIEW_STUDIES)
+    for names in (STUDIES, VIEW_STUDIES, ENCODER_STUDIES)
 )
-tags = STUDIES | VIEW_STUDIES
-sdl_runs = "_".join(
-    ["sdl", *(f"{tags[option]}{value:g}" for option, value in (study | views).items())]
-)
-studied = bool(study or views)
+tags = STUDIES | VIEW_STUDIES | ENCODER_STUDIES
+
+
+def runs_prefix(loss: str, options: dict) -> str:
+    """`loss` and each studied option's tag and value, joined by `_`."""
+    return "_".join(
+        [loss, *(f"{tags[key]}{value:g}" for key, value in options.items())]
+    )
+
+
+sdl_runs = runs_prefix("sdl", study | views | encoder)
+none_runs = runs_prefix("none", encoder)
+studied = bool(study or views or encoder)
 for name in args.tasks:
     options, seeds = TASKS[name]
     seeds = args.seeds or seeds
@@ -181,7 +213,7 @@ for name in args.tasks:
     sdl = [
         run(
             args.output_dir / name / f"{sdl_runs}_seed{seed}",
-            views,
+            views | encoder,
             **options,
             **study,
             loss="sdl",
@@ -192,7 +224,8 @@ for name in args.tasks:
     ]
     none = [
         run(
-            args.output_dir / name / f"none_seed{seed}",
+            args.output_dir / name / f"{none_runs}_seed{seed}",
+            encoder,
             **options,
             loss="none",
             seed=seed,
@@ -200,11 +233,10 @@ for name in args.tasks:
         )
         for seed in seeds
     ]
-    sdl_row = row_names(sdl_runs)[sdl_runs]
-    rows = {
-        sdl_row: [m["sdl"] for m in sdl],
-        "BCE only (`--loss none`)": [m["none"] for m in none],
-    }
+    sdl_row, none_row = row_names(sdl_runs, none_runs).values()
+    if not encoder:
+        none_row = "BCE only (`--loss none`)"
+    rows = {sdl_row: [m["sdl"] for m in sdl], none_row: [m["none"] for m in none]}
     if not studied:
         rows["logistic regression"] = [sdl[0][REFERENCE]]
     for row, reports in rows.items():

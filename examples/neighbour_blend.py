@@ -89,7 +89,7 @@ parser.add_argument("--tasks", nargs="+", required=True, help="task folders")
 parser.add_argument("--report", type=Path)
 add_saved_run_options(parser)
 args = parser.parse_args()
-ROWS = row_names(args.sdl_runs)
+ROWS = row_names(args.sdl_runs, args.none_runs)
 
 """
 ## Every task: each row without and with the blend
@@ -142,7 +142,9 @@ for name in args.tasks:
                 *(
                     paired_difference(s - n)
                     for s, n in zip(
-                        with_blend[args.sdl_runs], with_blend["none"], strict=True
+                        with_blend[args.sdl_runs],
+                        with_blend[args.none_runs],
+                        strict=True,
                     )
                 ),
                 "",

@@ -148,7 +148,7 @@ args = parser.parse_args()
 """
 
 header = ["task", "row", *(f"{rule}: micro-F1 / macro-F1" for rule in RULES)]
-ROWS = row_names(args.sdl_runs)
+ROWS = row_names(args.sdl_runs, args.none_runs)
 cache_suffix = "_network" if args.network_alone else ""
 DEFAULT = list(RULES).index("shrunk (default)")
 rows = []

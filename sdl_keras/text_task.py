@@ -55,6 +55,7 @@ class TextTask(InputPipeline):
         encoder_columns: count columns the `bow` encoder reads (the most
             frequent); default: all of them.
         drop_rate: probability that a `bow` view drops a word (or n-gram).
+        hidden_layers: hidden layers of the `bow` encoder's MLP.
     """
 
     kind = "text"
@@ -68,6 +69,7 @@ class TextTask(InputPipeline):
     num_views: int = 2
     encoder_columns: int | None = None
     drop_rate: float = text.BAG_OF_WORDS_DROP_RATE
+    hidden_layers: int = 1
 
     @classmethod
     def build(
@@ -116,7 +118,11 @@ class TextTask(InputPipeline):
 
     def make_encoder(self) -> keras.Model:
         if self.encoder == "bow":
-            return bag_of_words_text_encoder(self._idf(), columns=self.encoder_columns)
+            return bag_of_words_text_encoder(
+                self._idf(),
+                columns=self.encoder_columns,
+                hidden_layers=self.hidden_layers,
+            )
         size = text.vocabulary_size(self.tokenizer)
         if self.encoder == "cnn":
             return cnn_text_encoder(size, embedding_dim=64, filters=256, kernel_size=5)
@@ -209,6 +215,7 @@ class TextTask(InputPipeline):
             "num_views": self.num_views,
             "encoder_columns": self.encoder_columns,
             "drop_rate": self.drop_rate,
+            "hidden_layers": self.hidden_layers,
         }
 
     @classmethod
@@ -237,4 +244,5 @@ class TextTask(InputPipeline):
             state.get("num_views", 2),
             state.get("encoder_columns"),
             state.get("drop_rate", cls.drop_rate),
+            state.get("hidden_layers", cls.hidden_layers),
         )

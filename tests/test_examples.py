@@ -45,14 +45,20 @@ def test_quickstart_example():
     assert "| SDL embedding (k-NN) |" in done.stdout
 
 
-def test_default_recipe_refuses_a_view_study_of_images():
-    """`--drop-rate` changes text and tabular views; image views have no
-    such rate, and the script says so before training anything."""
+def test_default_recipe_refuses_a_study_a_task_has_no_option_for():
+    """`--drop-rate` changes text and tabular views, `--hidden-layers` the
+    bag-of-words encoder: image views have no such rate, Yeast no such
+    encoder, and the script says so before training anything."""
     done = run_example(
         "default_recipe", "--tasks", "yeast", "scenes", "--drop-rate", "0.5",
         returncode=2,
     )  # fmt: skip
-    assert "--drop-rate is for text and Yeast" in done.stderr
+    assert "--drop-rate is for tabular and text tasks: image views" in done.stderr
+    done = run_example(
+        "default_recipe", "--tasks", "hpo", "yeast", "--hidden-layers", "2",
+        returncode=2,
+    )  # fmt: skip
+    assert "--hidden-layers is for text tasks: the bag-of-words" in done.stderr
 
 
 def test_tabular_example(tmp_path):

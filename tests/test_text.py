@@ -437,6 +437,44 @@ def test_bag_of_words_views_drop_words_at_the_pipelines_rate(corpus, tmp_path):
     assert TextTask.from_state(earlier, tmp_path).drop_rate == 0.2
 
 
+def test_bag_of_words_encoder_stacks_its_pipelines_hidden_layers(corpus, tmp_path):
+    """`hidden_layers` stacks Dense(ReLU) layers of `hidden_dim` (the first
+    computes the TF-IDF's product with its kernel); a saved pipeline keeps
+    its depth, one saved before reads back one layer; zero is refused."""
+    import dataclasses
+
+    import keras
+
+    from sdl_keras.encoders import bag_of_words_text_encoder
+    from sdl_keras.text_task import TextTask
+
+    texts, _ = corpus
+    default = TextTask.build(texts, vocabulary_size=30)
+    counts = np.asarray(default.tokenizer(texts[:4]), "float32")
+    deep = dataclasses.replace(default, hidden_layers=3).make_encoder()
+    dense = [layer for layer in deep.layers if isinstance(layer, keras.layers.Dense)]
+    assert [layer.name for layer in dense] == ["hidden", "hidden_2", "hidden_3"]
+    assert [layer.kernel.shape for layer in dense] == [
+        (30, 512),
+        (512, 512),
+        (512, 512),
+    ]
+    # By hand, without dropout: TF-IDF rows, then ReLU(x W + b) three times.
+    x = np.asarray(deep.get_layer("tf_idf")(counts[:, :30]))
+    for layer in dense:
+        kernel, bias = (np.asarray(w) for w in layer.weights)
+        x = np.maximum(x @ kernel + bias, 0.0)
+    np.testing.assert_allclose(deep(counts, training=False), x, atol=1e-5)
+    assert len(default.make_encoder().layers) == len(deep.layers) - 4
+    saved = json.dumps(dataclasses.replace(default, hidden_layers=2).state(tmp_path))
+    assert TextTask.from_state(json.loads(saved), tmp_path).hidden_layers == 2
+    earlier = json.loads(saved)  # a pipeline saved before the depth was kept
+    del earlier["hidden_layers"]
+    assert TextTask.from_state(earlier, tmp_path).hidden_layers == 1
+    with pytest.raises(ValueError, match="`hidden_layers` must be at least 1"):
+        bag_of_words_text_encoder(default.idf, hidden_layers=0)
+
+
 MESSY_TEXTS = [
     "The U.S. economy grew 3% in Q3; don't panic!",
     "Économie: the ECONOMY grew again -- and again.",

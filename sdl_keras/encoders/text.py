@@ -22,31 +22,40 @@ def bag_of_words_text_encoder(
     dropout: float = 0.5,
     input_dropout: float = 0.5,
     columns: int | None = None,
+    hidden_layers: int = 1,
     name: str = "bag_of_words_text_encoder",
 ) -> keras.Model:
     """Word and n-gram counts `[B, V]` (`sdl_keras.data.text.
     bag_of_words_tokenizer`) → sublinear TF-IDF → dropout → Dense(ReLU) →
-    dropout: strong on thousands of short documents, and served with core
-    TensorFlow ops.
+    dropout (as many times as `hidden_layers`): strong on thousands of short
+    documents, and served with core TensorFlow ops.
 
     Args:
         idf: inverse document frequency of each count column, `[V]`.
-        hidden_dim: width of the hidden layer (the features).
-        dropout: dropout on the features.
+        hidden_dim: width of each hidden layer (the last one's output is the
+            features).
+        dropout: dropout after each hidden layer.
         input_dropout: dropout on the TF-IDF values (drops words).
         columns: read only the first `columns` count columns (the most
             frequent n-grams of a `TextVectorization` vocabulary); the
             tokenizer may know more for a linear model beside the encoder.
             Default: all.
+        hidden_layers: Dense(ReLU) layers, each followed by dropout.
     """
+    if int(hidden_layers) < 1:
+        raise ValueError(
+            f"`hidden_layers` must be at least 1; received {hidden_layers}."
+        )
     counts = keras.Input((len(idf),), dtype="float32", name="counts")
     columns = len(idf) if columns is None else min(columns, len(idf))
     read = counts if columns == len(idf) else counts[:, :columns]
     x = TermWeighting(idf[:columns], name="tf_idf")(read)
     x = keras.layers.Dropout(input_dropout)(x)
-    x = keras.layers.Dense(hidden_dim, activation="relu", name="hidden")(x)
-    features = keras.layers.Dropout(dropout)(x)
-    return keras.Model(counts, features, name=name)
+    for index in range(int(hidden_layers)):
+        layer = "hidden" if index == 0 else f"hidden_{index + 1}"
+        x = keras.layers.Dense(hidden_dim, activation="relu", name=layer)(x)
+        x = keras.layers.Dropout(dropout)(x)
+    return keras.Model(counts, x, name=name)
 
 
 def cnn_text_encoder(
