@@ -22,7 +22,8 @@ t intervals, goes to stdout and `--report`. A study
 `--encoder-learning-rate-multiplier`, `--drop-rate`) changes the SDL runs
 alone: they go beside the default's and meet the same BCE-only runs; an
 encoder study (`--hidden-layers`) changes both rows, which then compare the
-losses on that encoder.
+losses on that encoder, as `--limit` (a quick look on fewer training
+examples) does.
 
     python examples/default_recipe.py --report results/recipe/table.md
 """
@@ -122,14 +123,16 @@ parser.add_argument(
 )
 # A study changes the SDL runs only: they go beside the default's (folder
 # `sdl_<tag><value>_seedN`), BCE only is shared, there is no reference row.
-# Run options, then options of the pipeline's views. An encoder study
-# changes the pipeline of both rows (`none_<tag><value>_seedN` as well).
+# Run options, then options of the pipeline's views. The run options and
+# pipeline options of both rows change BCE only as well
+# (`none_<tag><value>_seedN`).
 STUDIES = {
     "pretrain_epochs": "pretrain",
     "classification_weight": "joint",
     "encoder_learning_rate_multiplier": "encoder_lr",
 }
 VIEW_STUDIES = {"drop_rate": "drop"}
+BOTH_ROWS_STUDIES = {"limit": "limit"}
 ENCODER_STUDIES = {"hidden_layers": "depth"}
 # Pipeline options → the task kinds whose pipelines have them, and why not
 # the others.
@@ -165,6 +168,11 @@ parser.add_argument(
     help="an encoder study of text tasks: hidden layers of the bag-of-words "
     "encoder instead of 1, for SDL and BCE only alike",
 )
+parser.add_argument(
+    "--limit",
+    type=int,
+    help="a quick look: train both rows on this many training examples",
+)
 args = parser.parse_args()
 
 
@@ -189,11 +197,11 @@ lines = [
     + " | blend shares (linear / neighbours) | minutes | pre-training loss |",
     "|---" * (len(METRICS) + 5) + "|",
 ]
-study, views, encoder = (
+study, views, both_rows, encoder = (
     {option: value for option in names if (value := getattr(args, option)) is not None}
-    for names in (STUDIES, VIEW_STUDIES, ENCODER_STUDIES)
+    for names in (STUDIES, VIEW_STUDIES, BOTH_ROWS_STUDIES, ENCODER_STUDIES)
 )
-tags = STUDIES | VIEW_STUDIES | ENCODER_STUDIES
+tags = STUDIES | VIEW_STUDIES | BOTH_ROWS_STUDIES | ENCODER_STUDIES
 
 
 def runs_prefix(loss: str, options: dict) -> str:
@@ -203,9 +211,9 @@ def runs_prefix(loss: str, options: dict) -> str:
     )
 
 
-sdl_runs = runs_prefix("sdl", study | views | encoder)
-none_runs = runs_prefix("none", encoder)
-studied = bool(study or views or encoder)
+sdl_runs = runs_prefix("sdl", study | views | both_rows | encoder)
+none_runs = runs_prefix("none", both_rows | encoder)
+studied = sdl_runs != "sdl"
 for name in args.tasks:
     options, seeds = TASKS[name]
     seeds = args.seeds or seeds
@@ -216,6 +224,7 @@ for name in args.tasks:
             views | encoder,
             **options,
             **study,
+            **both_rows,
             loss="sdl",
             seed=seed,
             reference=not studied and seed == seeds[0],
@@ -227,6 +236,7 @@ for name in args.tasks:
             args.output_dir / name / f"{none_runs}_seed{seed}",
             encoder,
             **options,
+            **both_rows,
             loss="none",
             seed=seed,
             reference=False,
@@ -234,7 +244,7 @@ for name in args.tasks:
         for seed in seeds
     ]
     sdl_row, none_row = row_names(sdl_runs, none_runs).values()
-    if not encoder:
+    if none_runs == "none":
         none_row = "BCE only (`--loss none`)"
     rows = {sdl_row: [m["sdl"] for m in sdl], none_row: [m["none"] for m in none]}
     if not studied:
