@@ -144,6 +144,18 @@ EDITS = {
     "--task hpo --output-dir runs/cluster": "--task hpo --output-dir runs/cluster "
     "--limit 300 --pretrain-epochs 1 --classifier-epochs 2 --no-reference "
     "--no-linear-blend",
+    '--tasks "8×8 digit scenes" --seeds 0 1 2 3 4 5 6 7 8 9 --output-dir '
+    "results/digits10": "--tasks yeast --seeds 0 --output-dir results/digits10",
+    '--tasks "emoji scenes" --seeds 0 1 2 3 4 5 6 7 --output-dir results/recipe_pool': (
+        "--tasks yeast --seeds 0 --output-dir results/recipe_pool"
+    ),
+    # --hidden-layers is for text: HPO on 300 documents, one pre-training epoch.
+    "--tasks hpo newsgroups --seeds 0 1 2 --hidden-layers 2": "--tasks hpo --seeds 0 "
+    "--hidden-layers 2 --limit 300 --pretrain-epochs 1",
+    "threshold_rules.py --tasks hpo newsgroups --runs-dir results/recipe_depth "
+    "--sdl-runs sdl_depth2 --none-runs none_depth2": "threshold_rules.py --tasks hpo "
+    "--runs-dir results/recipe_depth --sdl-runs sdl_pretrain1_limit300_depth2 "
+    "--none-runs none_limit300_depth2",
 }
 SKIPS_ALLOWED = 2
 
