@@ -22,8 +22,9 @@ t intervals, goes to stdout and `--report`. A study
 `--encoder-learning-rate-multiplier`, `--drop-rate`) changes the SDL runs
 alone: they go beside the default's and meet the same BCE-only runs; an
 encoder study (`--hidden-layers`) changes both rows, which then compare the
-losses on that encoder, as `--limit` (a quick look on fewer training
-examples) does.
+losses on that encoder, as `--plateau-decay` (the classifier's learning rate
+cut where validation mAP stalls) and `--limit` (a quick look on fewer
+training examples) do.
 
     python examples/default_recipe.py --report results/recipe/table.md
 """
@@ -132,7 +133,7 @@ STUDIES = {
     "encoder_learning_rate_multiplier": "encoder_lr",
 }
 VIEW_STUDIES = {"drop_rate": "drop"}
-BOTH_ROWS_STUDIES = {"limit": "limit"}
+BOTH_ROWS_STUDIES = {"limit": "limit", "plateau_decay": "decay"}
 ENCODER_STUDIES = {"hidden_layers": "depth"}
 # Pipeline options → the task kinds whose pipelines have them, and why not
 # the others.
@@ -167,6 +168,12 @@ parser.add_argument(
     type=int,
     help="an encoder study of text tasks: hidden layers of the bag-of-words "
     "encoder instead of 1, for SDL and BCE only alike",
+)
+parser.add_argument(
+    "--plateau-decay",
+    type=float,
+    help="a study of both rows: the classifier's learning rate times this "
+    "after each epoch without a better validation mAP instead of 1",
 )
 parser.add_argument(
     "--limit",

@@ -113,6 +113,10 @@ class RunConfig:
             ends it sooner (`sdl_keras.two_stage.classifier_epochs`).
         patience: epochs without a better validation `monitor` before the
             classifier stops (its best epoch is kept).
+        plateau_decay: the classifier's learning rate is multiplied by this
+            after each epoch without a better validation `monitor` (1: a
+            constant rate), so the epochs before early stopping take
+            smaller steps around the best one.
         monitor: validation score that picks the classifier's epoch: `map`,
             `micro_f1` or `loss`.
         batch_size: batch size of both stages.
@@ -176,6 +180,7 @@ class RunConfig:
     pretrain_epochs: int | None = None
     classifier_epochs: int | None = None
     patience: int = 3
+    plateau_decay: float = 1.0
     monitor: str = "map"
     batch_size: int = 128
     learning_rate: float = 2e-3
@@ -235,6 +240,10 @@ class RunConfig:
                     f"`{name}` is read by the tasks {tasks}, not by `task` "
                     f"{self.task!r}: name one of them (e.g. --task {tasks[0]})."
                 )
+        if not 0 < self.plateau_decay <= 1:
+            raise ConfigError(
+                f"`plateau_decay` must be in (0, 1]; got {self.plateau_decay}."
+            )
         if self.label_separator == "":
             raise ConfigError("`label_separator` must not be empty.")
 

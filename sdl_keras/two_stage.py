@@ -287,6 +287,16 @@ def train_two_stage(
             restore_best_weights=True,
         ),
     ]
+    if config.plateau_decay < 1:
+        stopping.append(
+            keras.callbacks.ReduceLROnPlateau(
+                monitor=f"val_{config.monitor}",
+                mode="min" if config.monitor == "loss" else "max",
+                factor=config.plateau_decay,
+                patience=1,
+                verbose=0,
+            )
+        )
     history = classifier.fit(
         **data(train, "train"),
         validation_data=(

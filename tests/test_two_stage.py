@@ -88,6 +88,41 @@ def test_default_pretraining_length_counts_steps(
         assert len(trained.pretrain_history["loss"]) == expected, (steps, chosen)
 
 
+def test_plateau_decay_cuts_the_rate_after_each_epoch_without_a_better_score(
+    yeast_subset, tensorflow_backend
+):
+    """The classifier's learning rate of each epoch is the previous one, times
+    `plateau_decay` where the previous epoch's validation mAP was not above
+    the best so far (by Keras' `min_delta` of 1e-4)."""
+    from sdl_keras import two_stage
+    from sdl_keras.tabular_task import TabularTask
+
+    train, validation, _ = yeast_subset
+    config = RunConfig(
+        loss="none",
+        classifier_epochs=12,
+        patience=12,
+        batch_size=64,
+        learning_rate=0.05,  # large enough that validation mAP stalls
+        plateau_decay=0.5,
+    )
+    trained = two_stage.train_two_stage(
+        train=train,
+        validation=validation,
+        config=config,
+        **TabularTask.build(train.x).run_arguments(),
+    )
+    scores = trained.classifier_history["val_map"]
+    rates = trained.classifier_history["learning_rate"]
+    expected, best = [0.05], -np.inf
+    for score in scores[:-1]:
+        improved = score > best + 1e-4
+        best = max(best, score) if improved else best
+        expected.append(expected[-1] * (1 if improved else 0.5))
+    np.testing.assert_allclose(rates, expected, rtol=1e-6)
+    assert min(rates) < 0.05  # the data stalled at least once
+
+
 def test_image_pipelines_pretrain_twice_the_default_steps():
     from sdl_keras.image_task import ImageTask
     from sdl_keras.two_stage import PRETRAIN_STEPS, pretrain_epochs
@@ -103,3 +138,6 @@ def test_split_and_config_errors():
         Split(np.zeros((3, 2)), np.zeros((4, 1)))
     with pytest.raises(ValueError, match="`loss` must be one of"):
         RunConfig(loss="triplet")
+    for decay in (0, 1.5):
+        with pytest.raises(ValueError, match="`plateau_decay` must be in"):
+            RunConfig(plateau_decay=decay)
