@@ -86,10 +86,10 @@ def staged_directory(target: str | os.PathLike, overwrite: bool) -> Iterator[Pat
     finally:
         if staging is not None:
             with _signals_deferred():
-                _remove_tree(staging)
+                remove_tree(staging)
 
 
-def _remove_tree(path: Path, attempts: int = 10) -> None:
+def remove_tree(path: Path, attempts: int = 10) -> None:
     """Deletes `path`, again while a writer that outlived the run's
     unwinding (a TensorBoard event thread) still adds files to it."""
     for _ in range(attempts):
@@ -105,7 +105,7 @@ def _swap_into_place(staging: Path, target: Path) -> None:
         if target.exists():
             target.rename(retired)
         staging.rename(target)
-    shutil.rmtree(retired, ignore_errors=True)
+    remove_tree(retired)
 
 
 @contextlib.contextmanager
@@ -137,7 +137,7 @@ def _remove_abandoned_stagings(target: Path) -> None:
         for path in target.parent.glob(f"{prefix}*"):
             pid = path.name.removeprefix(prefix).split("-")[0]
             if pid.isdigit() and not _alive(int(pid)):
-                shutil.rmtree(path, ignore_errors=True)
+                remove_tree(path)
 
 
 def _alive(pid: int) -> bool:

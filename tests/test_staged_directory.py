@@ -5,7 +5,7 @@ import threading
 
 import pytest
 
-from sdl_keras._files import _remove_tree, staged_directory
+from sdl_keras._files import remove_tree, staged_directory
 
 
 def staging_left(parent):
@@ -50,6 +50,6 @@ def test_removal_outlasts_a_writer_still_adding_files(tmp_path):
     writer = threading.Thread(target=keep_writing)
     writer.start()
     threading.Timer(0.3, stopped.set).start()
-    _remove_tree(staging)
+    remove_tree(staging)
     writer.join()
     assert not staging.exists()

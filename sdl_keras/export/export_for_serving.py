@@ -12,6 +12,7 @@ import tensorflow as tf
 from keras import ops
 from tensorflow.core.protobuf import saved_model_pb2
 
+from sdl_keras._files import remove_tree
 from sdl_keras.export.image_preprocessor import ImagePreprocessor
 from sdl_keras.export.text_preprocessor import TextPreprocessor
 from sdl_keras.models import MultiLabelClassifier
@@ -120,7 +121,7 @@ def export_for_serving(
             shutil.rmtree(target)
         written.rename(target)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        remove_tree(staging)
     return target
 
 
