@@ -156,6 +156,18 @@ EDITS = {
     "--sdl-runs sdl_depth2 --none-runs none_depth2": "threshold_rules.py --tasks hpo "
     "--runs-dir results/recipe_depth --sdl-runs sdl_pretrain1_limit300_depth2 "
     "--none-runs none_limit300_depth2",
+    # --plateau-decay: 300 HPO documents, Yeast and 300 8×8 digit scenes.
+    '--tasks hpo newsgroups "hpo level 2" --seeds 0 1 2 --plateau-decay 0.5': "--tasks "
+    "hpo --seeds 0 --plateau-decay 0.5 --limit 300 --pretrain-epochs 1",
+    "--tasks yeast --seeds 0 1 2 3 4 5 6 7 8 9 --plateau-decay": (
+        "--tasks yeast --seeds 0 --plateau-decay"
+    ),
+    '--tasks scenes "fashion scenes" --seeds 0 1 2 3 --plateau-decay 0.5': "--tasks "
+    '"8×8 digit scenes" --seeds 0 --plateau-decay 0.5 --limit 300 --pretrain-epochs 1',
+    'threshold_rules.py --tasks hpo newsgroups "hpo level 2" --runs-dir results/'
+    "recipe_views --sdl-runs sdl_decay0.5 --none-runs none_decay0.5": "threshold_rules"
+    ".py --tasks hpo --runs-dir results/recipe_views --sdl-runs "
+    "sdl_pretrain1_limit300_decay0.5 --none-runs none_limit300_decay0.5",
 }
 SKIPS_ALLOWED = 2
 
