@@ -168,6 +168,13 @@ EDITS = {
     "recipe_views --sdl-runs sdl_decay0.5 --none-runs none_decay0.5": "threshold_rules"
     ".py --tasks hpo --runs-dir results/recipe_views --sdl-runs "
     "sdl_pretrain1_limit300_decay0.5 --none-runs none_limit300_decay0.5",
+    # HPO level 2's constant-rate networks: Yeast's default runs instead.
+    '--tasks "hpo level 2" --seeds 0 1 2 --output-dir results/recipe_views': (
+        "--tasks yeast --seeds 0 --output-dir results/recipe_views"
+    ),
+    'threshold_rules.py --tasks "hpo level 2" --runs-dir results/recipe_views '
+    "--network-alone": "threshold_rules.py --tasks yeast --runs-dir results/"
+    "recipe_views --network-alone",
 }
 SKIPS_ALLOWED = 2
 
