@@ -90,8 +90,10 @@ def staged_directory(target: str | os.PathLike, overwrite: bool) -> Iterator[Pat
 
 
 def remove_tree(path: Path, attempts: int = 10) -> None:
-    """Deletes `path`, again while a writer that outlived the run's
-    unwinding (a TensorBoard event thread) still adds files to it."""
+    """Deletes `path` (nothing if it is gone), again while a writer that
+    outlived its owner's unwinding (a run's TensorBoard event thread) still
+    adds files to it; the staging, retired and export directories all go
+    this way."""
     for _ in range(attempts):
         shutil.rmtree(path, ignore_errors=True)
         if not path.exists():
