@@ -133,7 +133,7 @@ STUDIES = {
     "encoder_learning_rate_multiplier": "encoder_lr",
 }
 VIEW_STUDIES = {"drop_rate": "drop"}
-BOTH_ROWS_STUDIES = {"limit": "limit", "plateau_decay": "decay"}
+BOTH_ROWS_STUDIES = {"limit": "limit", "plateau_decay": "decay", "prior_bias": "prior"}
 ENCODER_STUDIES = {"hidden_layers": "depth"}
 # Pipeline options → the task kinds whose pipelines have them, and why not
 # the others.
@@ -174,6 +174,13 @@ parser.add_argument(
     type=float,
     help="a study of both rows: the classifier's learning rate times this "
     "after each epoch without a better validation mAP instead of 1",
+)
+parser.add_argument(
+    "--prior-bias",
+    action="store_const",
+    const=True,
+    help="a study of both rows: the classifier's head starts from each "
+    "label's training frequency instead of 0.5",
 )
 parser.add_argument(
     "--limit",

@@ -117,6 +117,9 @@ class RunConfig:
             after each epoch without a better validation `monitor` (1: a
             constant rate), so the epochs before early stopping take
             smaller steps around the best one.
+        prior_bias: the classifier's head starts from each label's
+            training frequency (its bias the log-odds) instead of 0.5 for
+            every label (`MultiLabelClassifier.start_from_label_frequencies`).
         monitor: validation score that picks the classifier's epoch: `map`,
             `micro_f1` or `loss`.
         batch_size: batch size of both stages.
@@ -181,6 +184,7 @@ class RunConfig:
     classifier_epochs: int | None = None
     patience: int = 3
     plateau_decay: float = 1.0
+    prior_bias: bool = False
     monitor: str = "map"
     batch_size: int = 128
     learning_rate: float = 2e-3

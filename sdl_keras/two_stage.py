@@ -276,6 +276,8 @@ def train_two_stage(
         mode=config.mode,
         encoder_learning_rate_multiplier=config.encoder_learning_rate_multiplier,
     )
+    if config.prior_bias:
+        classifier.start_from_label_frequencies(np.asarray(train.y.mean(axis=0)))
     classifier.compile(optimizer=_optimizer(config))
     validation_inputs = evaluation_inputs(validation, make_dataset, seed)
     stopping = [

@@ -168,6 +168,14 @@ EDITS = {
     "recipe_views --sdl-runs sdl_decay0.5 --none-runs none_decay0.5": "threshold_rules"
     ".py --tasks hpo --runs-dir results/recipe_views --sdl-runs "
     "sdl_pretrain1_limit300_decay0.5 --none-runs none_limit300_decay0.5",
+    # --prior-bias: 300 HPO documents (the second command reads them back),
+    # and 300 Yeast genes for the runs with room to finish.
+    '--tasks "hpo level 2" --seeds 0 1 2 --prior-bias': "--tasks hpo --seeds 0 "
+    "--prior-bias --limit 300 --pretrain-epochs 1",
+    '--tasks reuters "hpo level 3" --seeds 0 1 --prior-bias': "--tasks hpo --seeds 0 "
+    "--prior-bias --limit 300 --pretrain-epochs 1",
+    "--task hpo --level 3 --classifier-epochs 100": "--task yeast --limit 300 "
+    "--pretrain-epochs 1 --classifier-epochs 3",
     # HPO level 2's constant-rate networks: Yeast's default runs instead.
     '--tasks "hpo level 2" --seeds 0 1 2 --output-dir results/recipe_views': (
         "--tasks yeast --seeds 0 --output-dir results/recipe_views"

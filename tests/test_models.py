@@ -274,6 +274,51 @@ def test_linear_probe_freezes_the_encoder_and_fine_tune_scales_its_steps(rng):
         np.testing.assert_allclose(scaled, 0.1 * full, rtol=1e-3, atol=1e-7)
 
 
+def test_head_starts_from_the_label_frequencies(rng):
+    """Where the features say nothing (zero), the probabilities are the
+    training frequencies (a label never or always seen: 1e-6 from 0 or 1)
+    and the BCE is the labels' mean entropy instead of log 2."""
+    labels = (rng.random((4000, 5)) < [0.3, 0.05, 0.01, 0.0, 1.0]).astype("float32")
+    frequencies = labels.mean(axis=0)
+    silent = keras.Sequential(
+        [
+            keras.Input((NUM_FEATURES,)),
+            keras.layers.Dense(8, kernel_initializer="zeros"),
+        ]
+    )
+    classifier = MultiLabelClassifier(silent, 5)
+    inputs = rng.normal(size=(4000, NUM_FEATURES)).astype("float32")
+    bce = keras.losses.BinaryCrossentropy()
+    assert float(bce(labels, classifier.predict(inputs, verbose=0))) == pytest.approx(
+        np.log(2), rel=1e-4
+    )
+    classifier.start_from_label_frequencies(frequencies)
+    probabilities = classifier.predict(inputs, verbose=0)
+    np.testing.assert_allclose(
+        probabilities[0], np.clip(frequencies, 1e-6, 1 - 1e-6), rtol=1e-4
+    )
+    # The labels never and always seen add ~0 to the mean over five.
+    entropy = -sum(p * np.log(p) + (1 - p) * np.log(1 - p) for p in frequencies[:3]) / 5
+    assert float(bce(labels, probabilities)) == pytest.approx(entropy, rel=1e-3)
+
+
+@pytest.mark.parametrize(
+    "frequencies, message",
+    [
+        (np.full(4, 0.1), r"shape \(5,\); received \(4,\)"),
+        (
+            np.array([0.1, 0.2, 1.5, 0.0, 0.3]),
+            r"\[0, 1\]; received values from 0.0 to 1.5",
+        ),
+        (np.array([0.1, np.nan, 0.2, 0.0, 0.3]), r"\[0, 1\]; received values from nan"),
+    ],
+)
+def test_bad_label_frequencies_are_named(frequencies, message):
+    classifier = MultiLabelClassifier(make_encoder(), 5)
+    with pytest.raises(ValueError, match=message):
+        classifier.start_from_label_frequencies(frequencies)
+
+
 def test_thresholds_are_tuned_saved_and_used(rng, tmp_path):
     views, labels = make_data(rng, batch=96)
     classifier = MultiLabelClassifier(make_encoder(), NUM_LABELS, mode="fine_tune")

@@ -123,6 +123,33 @@ def test_plateau_decay_cuts_the_rate_after_each_epoch_without_a_better_score(
     assert min(rates) < 0.05  # the data stalled at least once
 
 
+def test_prior_bias_starts_the_head_from_the_training_frequencies(
+    yeast_subset, tensorflow_backend
+):
+    """With a rate too small to move it, the head's bias after an epoch is
+    still the log-odds of each label's frequency in the training split."""
+    from sdl_keras import two_stage
+    from sdl_keras.tabular_task import TabularTask
+
+    train, validation, _ = yeast_subset
+    config = RunConfig(
+        loss="none", classifier_epochs=1, learning_rate=1e-9, prior_bias=True
+    )
+    trained = two_stage.train_two_stage(
+        train=train,
+        validation=validation,
+        config=config,
+        **TabularTask.build(train.x).run_arguments(),
+    )
+    frequencies = np.clip(train.y.mean(axis=0), 1e-6, 1 - 1e-6)
+    np.testing.assert_allclose(
+        trained.classifier.head.bias.numpy(),
+        np.log(frequencies / (1 - frequencies)),
+        rtol=1e-4,
+        atol=1e-5,
+    )
+
+
 def test_image_pipelines_pretrain_twice_the_default_steps():
     from sdl_keras.image_task import ImageTask
     from sdl_keras.two_stage import PRETRAIN_STEPS, pretrain_epochs
