@@ -128,15 +128,21 @@ class MultiLabelClassifier(keras.Model):
             self.blend_neighbours(neighbours, neighbour_weight)
         self.built = True
 
-    def start_from_label_frequencies(self, frequencies) -> None:
-        """Sets the head's bias to the log-odds of each label's frequency
-        `[L]` in the training data, so that training starts from the prior
-        instead of 0.5 for every label.
+    def start_from_label_frequencies(
+        self, frequencies: np.ndarray | Sequence[float]
+    ) -> None:
+        """Sets the head's bias to the log-odds of each label's frequency in
+        the training data, so that training starts from the prior instead of
+        0.5 for every label.
 
         From 0.5, the first thousands of steps go to pushing every rare
         label's probability down (a bias of −6 for a label on one example
         in 400 is 3,000 Adam steps of 2e-3 away), and those uniform
         gradients run through a pre-trained encoder too.
+
+        Args:
+            frequencies: each label's share of positive training examples,
+                `[L]` in [0, 1] (0 or 1: a bias 1e-6 from it).
 
         >>> import numpy as np
         >>> encoder = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8)])
