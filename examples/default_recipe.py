@@ -133,7 +133,12 @@ STUDIES = {
     "encoder_learning_rate_multiplier": "encoder_lr",
 }
 VIEW_STUDIES = {"drop_rate": "drop"}
-BOTH_ROWS_STUDIES = {"limit": "limit", "plateau_decay": "decay", "prior_bias": "prior"}
+BOTH_ROWS_STUDIES = {
+    "limit": "limit",
+    "plateau_decay": "decay",
+    "prior_bias": "prior",
+    "classifier_epochs": "epochs",
+}
 ENCODER_STUDIES = {"hidden_layers": "depth"}
 # Pipeline options → the task kinds whose pipelines have them, and why not
 # the others.
@@ -181,6 +186,12 @@ parser.add_argument(
     const=True,
     help="a study of both rows: the classifier's head starts from each "
     "label's training frequency instead of 0.5",
+)
+parser.add_argument(
+    "--classifier-epochs",
+    type=int,
+    help="a study of both rows: the classifier's most epochs instead of 30 "
+    "or 3,000 steps (early stopping still ends it)",
 )
 parser.add_argument(
     "--limit",
