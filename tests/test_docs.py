@@ -176,6 +176,8 @@ EDITS = {
     "--prior-bias --limit 300 --pretrain-epochs 1",
     "--task hpo --level 3 --classifier-epochs 100": "--task yeast --limit 300 "
     "--pretrain-epochs 1 --classifier-epochs 3",
+    '--tasks "hpo level 3" --seeds 0 1 --classifier-epochs 100': "--tasks yeast "
+    "--seeds 0 --classifier-epochs 3 --limit 300 --pretrain-epochs 1",
     # HPO level 2's constant-rate networks: Yeast's default runs instead.
     '--tasks "hpo level 2" --seeds 0 1 2 --output-dir results/recipe_views': (
         "--tasks yeast --seeds 0 --output-dir results/recipe_views"
