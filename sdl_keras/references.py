@@ -7,7 +7,7 @@ classifiers'."""
 from __future__ import annotations
 
 import numpy as np
-from scipy import sparse
+from scipy import sparse, special
 
 from sdl_keras.metrics import mean_average_precision
 from sdl_keras.two_stage import Split, scores_report
@@ -158,8 +158,7 @@ def _per_label(x, y: np.ndarray, c: float, n_jobs: int) -> tuple:
     from sklearn.multioutput import MultiOutputClassifier
 
     weights = np.zeros((x.shape[1], y.shape[1]), "float32")
-    prior = np.clip(y.mean(axis=0), 1e-4, 1 - 1e-4)
-    bias = np.log(prior / (1 - prior))
+    bias = special.logit(np.clip(y.mean(axis=0), 1e-4, 1 - 1e-4))
     varying = np.flatnonzero(y.any(axis=0) & ~y.all(axis=0))
     if not len(varying):
         return weights, bias

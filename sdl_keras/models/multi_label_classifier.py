@@ -8,6 +8,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 from keras import ops
+from scipy import special
 
 from sdl_keras._checks import checked_training_data
 from sdl_keras.metrics import ThresholdChoice, choose_thresholds
@@ -164,7 +165,7 @@ class MultiLabelClassifier(keras.Model):
             )
         # A label never (or always) seen gets a large finite bias, not ±inf.
         clipped = np.clip(frequencies, 1e-6, 1 - 1e-6)
-        self.head.bias.assign(np.log(clipped / (1 - clipped)).astype("float32"))
+        self.head.bias.assign(special.logit(clipped).astype("float32"))
 
     def blend_linear(self, linear_model: keras.Model, weight: float) -> None:
         """Blends the probabilities of a frozen `linear_model` (inputs → label
