@@ -29,12 +29,12 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import numpy as np
 from joblib import parallel_config
+from scipy import special
 
 from sdl_keras.metrics import mean_average_precision, resampled_mean_average_precision
 from sdl_keras.references import (
     C_CHOICE_LABELS,
     LOGREG_C,
-    _sigmoid,
     fit_logistic_regression,
 )
 from sdl_keras.run_config import RunConfig
@@ -80,7 +80,7 @@ def grid_rows(level: int) -> list[dict]:
                 "c": c,
                 "validation_map": mean_average_precision(validation.y, scores),
                 "test_map": mean_average_precision(
-                    test.y, _sigmoid(x_test @ weights + bias)
+                    test.y, special.expit(x_test @ weights + bias)
                 ),
             }
         )

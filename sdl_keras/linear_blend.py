@@ -18,12 +18,13 @@ import time
 
 import keras
 import numpy as np
+from scipy import special
 
 from sdl_keras.metrics import (
     mean_average_precision,
     resampled_mean_average_precision,
 )
-from sdl_keras.references import LOGREG_C, _sigmoid, fit_logistic_regression
+from sdl_keras.references import LOGREG_C, fit_logistic_regression
 
 # Shares of the other model tried in a blend (the linear model here, the
 # neighbours' label scores in `sdl_keras.neighbour_blend`).
@@ -85,7 +86,7 @@ def linear_probabilities(classifier, pipeline, split) -> np.ndarray:
     logits = classifier.linear_model.predict(
         pipeline.make_dataset(split, "evaluate", 0), verbose=0
     )
-    return _sigmoid(logits.astype("float64"))
+    return special.expit(logits.astype("float64"))
 
 
 def chosen_share(

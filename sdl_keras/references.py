@@ -87,7 +87,7 @@ def _logreg(x_train, y_train, x_validation, x_test, y_validation):
     weights, bias, _, validation_scores = fit_logistic_regression(
         x_train, y_train, x_validation, y_validation, LOGREG_C
     )
-    return validation_scores, _sigmoid(x_test @ weights + bias)
+    return validation_scores, special.expit(x_test @ weights + bias)
 
 
 def fit_logistic_regression(
@@ -128,7 +128,7 @@ def fit_logistic_regression(
     best: tuple = ()
     for c in candidates:
         weights, bias = _per_label(x_train, y_train, c, n_jobs)
-        scores = _sigmoid(x_validation @ weights + bias)
+        scores = special.expit(x_validation @ weights + bias)
         quality = mean_average_precision(y_validation, scores)
         if not best or quality > best[0]:
             best = (quality, weights, bias, c, scores)
@@ -187,7 +187,3 @@ def worker_count(x, n_jobs: int = -1, available_bytes: int | None = None) -> int
     values = x.nnz if sparse.issparse(x) else np.size(x)
     fitting = available_bytes // 2 // max(1, LIBLINEAR_BYTES_PER_VALUE * values)
     return int(max(1, min(effective_n_jobs(n_jobs), fitting)))
-
-
-def _sigmoid(logits):
-    return 1.0 / (1.0 + np.exp(-np.asarray(logits)))
