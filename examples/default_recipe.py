@@ -2,7 +2,7 @@
 Title: The default recipe against logistic regression, on every offline task
 Author: the sdl_keras authors
 Date created: 2026/11/28
-Last modified: 2026/12/02
+Last modified: 2026/12/03
 Description: Train each offline task as `sdl-keras train` does with default options, with SDL and BCE only, beside a tuned logistic regression.
 Accelerator: None
 """
@@ -19,7 +19,8 @@ TF-IDF (or the features) with C tuned on validation data. Runs go under
 resumes. The table, with SDL − BCE-only differences paired by seed and their
 t intervals, goes to stdout and `--report`. A study
 (`--pretrain-epochs`, `--classification-weight`,
-`--encoder-learning-rate-multiplier`, `--drop-rate`) changes the SDL runs
+`--encoder-learning-rate-multiplier`, `--temperature`, `--queue-size`,
+`--drop-rate`) changes the SDL runs
 alone: they go beside the default's and meet the same BCE-only runs; an
 encoder study (`--hidden-layers`) changes both rows, which then compare the
 losses on that encoder, as `--plateau-decay` (the classifier's learning rate
@@ -131,6 +132,8 @@ STUDIES = {
     "pretrain_epochs": "pretrain",
     "classification_weight": "joint",
     "encoder_learning_rate_multiplier": "encoder_lr",
+    "temperature": "tau",
+    "queue_size": "queue",
 }
 VIEW_STUDIES = {"drop_rate": "drop"}
 BOTH_ROWS_STUDIES = {
@@ -161,6 +164,17 @@ parser.add_argument(
     type=float,
     help="a study: the pre-trained encoder's share of the classifier's "
     "learning rate when fine-tuning instead of 1",
+)
+parser.add_argument(
+    "--temperature",
+    type=float,
+    help="a study: SDL's temperature τ instead of 0.1",
+)
+parser.add_argument(
+    "--queue-size",
+    type=int,
+    help="a study: SDL pre-training with a momentum key encoder and a queue "
+    "of this many keys and their labels instead of the batch alone",
 )
 parser.add_argument(
     "--drop-rate",

@@ -33,6 +33,8 @@ BIN = Path(sys.executable).parent
 
 # Exact text of a block → what runs instead: smaller schedules and data, a
 # fixture's directory for a download, the in-process server for a remote one.
+# A study's commands on 300 examples with a short schedule.
+QUICK = "--limit 300 --pretrain-epochs 1 --classifier-epochs 2"
 EDITS = {
     "epochs=100": "epochs=1",
     "epochs=200": "epochs=2",
@@ -185,6 +187,29 @@ EDITS = {
     'threshold_rules.py --tasks "hpo level 2" --runs-dir results/recipe_views '
     "--network-alone": "threshold_rules.py --tasks yeast --runs-dir results/"
     "recipe_views --network-alone",
+    # τ and the queue: 300 Yeast genes, short schedules; the text and scene
+    # commands read them back, but for one run of 300 8×8 digit scenes.
+    "--tasks yeast --seeds 0 1 2 3 4 --output-dir results/recipe_tau": "--tasks yeast "
+    f"--seeds 0 {QUICK} --output-dir results/recipe_tau",
+    "--seeds 0 1 2 3 4 --temperature": f"--seeds 0 {QUICK} --temperature",
+    "--tasks yeast --seeds 0 1 2 3 4 5 6 7 8 9 --output-dir results/recipe_tau": (
+        f"--tasks yeast --seeds 0 {QUICK} --output-dir results/recipe_tau"
+    ),
+    "--seeds 0 1 2 3 4 5 6 7 8 9 --queue-size": f"--seeds 0 {QUICK} --queue-size",
+    "--tasks hpo newsgroups --output-dir results/recipe_tau": "--tasks yeast --seeds 0 "
+    f"{QUICK} --output-dir results/recipe_tau",
+    '--tasks hpo newsgroups "hpo level 2" --queue-size 1024 --output-dir results/'
+    "recipe_tau": f"--tasks yeast --seeds 0 {QUICK} --queue-size 1024 "
+    "--output-dir results/recipe_tau",
+    '--tasks "fashion scenes" --seeds 0 1 2 --output-dir results/recipe_tau': (
+        f"--tasks yeast --seeds 0 {QUICK} --output-dir results/recipe_tau"
+    ),
+    '--tasks "fashion scenes" --seeds 0 1 2 --queue-size 1024': '--tasks "8×8 digit '
+    f'scenes" --seeds 0 {QUICK} --queue-size 1024',
+    'threshold_rules.py --tasks hpo newsgroups "hpo level 2" --runs-dir results/'
+    "recipe_tau --sdl-runs sdl_queue1024": "threshold_rules.py --tasks yeast "
+    "--runs-dir results/recipe_tau --sdl-runs sdl_pretrain1_queue1024_limit300_epochs2 "
+    "--none-runs none_limit300_epochs2",
 }
 SKIPS_ALLOWED = 2
 
