@@ -20,7 +20,7 @@ resumes. The table, with SDL − BCE-only differences paired by seed and their
 t intervals, goes to stdout and `--report`. A study
 (`--pretrain-epochs`, `--classification-weight`,
 `--encoder-learning-rate-multiplier`, `--temperature`, `--queue-size`,
-`--drop-rate`) changes the SDL runs
+`--queue-momentum`, `--drop-rate`) changes the SDL runs
 alone: they go beside the default's and meet the same BCE-only runs; an
 encoder study (`--hidden-layers`) changes both rows, which then compare the
 losses on that encoder, as `--plateau-decay` (the classifier's learning rate
@@ -134,6 +134,7 @@ STUDIES = {
     "encoder_learning_rate_multiplier": "encoder_lr",
     "temperature": "tau",
     "queue_size": "queue",
+    "queue_momentum": "momentum",
 }
 VIEW_STUDIES = {"drop_rate": "drop"}
 BOTH_ROWS_STUDIES = {
@@ -175,6 +176,11 @@ parser.add_argument(
     type=int,
     help="a study: SDL pre-training with a momentum key encoder and a queue "
     "of this many keys and their labels instead of the batch alone",
+)
+parser.add_argument(
+    "--queue-momentum",
+    type=float,
+    help="a study: the momentum of the queue's key encoder instead of 0.999",
 )
 parser.add_argument(
     "--drop-rate",

@@ -91,6 +91,10 @@ class RunConfig:
         num_views: views per sample in pre-training.
         projection_dim: size of the contrastive embedding.
         queue_size: MoCo key queue in pre-training (0: none).
+        queue_momentum: momentum of the queue's key encoder, in [0, 1).
+            0.999 is MoCo's, for runs of many thousand steps; after the few
+            hundred of a small task's pre-training its keys still hold most
+            of the random start (0.999^500 ≈ 0.61).
         classification_weight: λ of joint BCE during pre-training.
         mode: classifier: `fine_tune` the encoder or `linear_probe`.
         encoder_learning_rate_multiplier: the encoder's share of the
@@ -175,6 +179,7 @@ class RunConfig:
     num_views: int = 2
     projection_dim: int = 128
     queue_size: int = 0
+    queue_momentum: float = 0.999
     classification_weight: float = 0.0
     mode: str = "fine_tune"
     encoder_learning_rate_multiplier: float = 1.0
@@ -244,6 +249,10 @@ class RunConfig:
                     f"`{name}` is read by the tasks {tasks}, not by `task` "
                     f"{self.task!r}: name one of them (e.g. --task {tasks[0]})."
                 )
+        if not 0 <= self.queue_momentum < 1:
+            raise ConfigError(
+                f"`queue_momentum` must be in [0, 1); got {self.queue_momentum}."
+            )
         if not 0 < self.plateau_decay <= 1:
             raise ConfigError(
                 f"`plateau_decay` must be in (0, 1]; got {self.plateau_decay}."

@@ -154,6 +154,7 @@ def pretrain(
             num_labels=num_labels,
             classification_weight=config.classification_weight,
             queue_size=config.queue_size,
+            momentum=config.queue_momentum,
             max_labels=max(1, int(np.max(train.y.sum(axis=1), initial=0))),
         )
         pretrainer.compile(

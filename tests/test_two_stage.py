@@ -150,6 +150,45 @@ def test_prior_bias_starts_the_head_from_the_training_frequencies(
     )
 
 
+def test_queue_momentum_sets_how_closely_the_key_encoder_follows(
+    yeast_subset, tensorflow_backend
+):
+    """At momentum 0 the queue's key projection is the trained one after the
+    last step (fine-tuning leaves the projection alone); at MoCo's 0.999 it
+    has barely left its start."""
+    from sdl_keras import two_stage
+    from sdl_keras.tabular_task import TabularTask
+
+    train, validation, _ = yeast_subset
+    gaps = {}
+    for momentum in (0.0, 0.999):
+        config = RunConfig(
+            loss="sdl",
+            queue_size=256,
+            queue_momentum=momentum,
+            batch_size=64,
+            pretrain_epochs=2,
+            classifier_epochs=1,
+        )
+        trained = two_stage.train_two_stage(
+            train=train,
+            validation=validation,
+            config=config,
+            **TabularTask.build(train.x).run_arguments(),
+        )
+        pretrainer = trained.pretrainer
+        assert pretrainer is not None and pretrainer.momentum == momentum
+        gaps[momentum] = max(
+            float(np.max(np.abs(key - query)))
+            for key, query in zip(
+                pretrainer.key_head.get_weights(),
+                pretrainer.projection_head.get_weights(),
+                strict=True,
+            )
+        )
+    assert gaps[0.0] < 1e-6 < gaps[0.999]
+
+
 def test_image_pipelines_pretrain_twice_the_default_steps():
     from sdl_keras.image_task import ImageTask
     from sdl_keras.two_stage import PRETRAIN_STEPS, pretrain_epochs
@@ -168,3 +207,6 @@ def test_split_and_config_errors():
     for decay in (0, 1.5):
         with pytest.raises(ValueError, match="`plateau_decay` must be in"):
             RunConfig(plateau_decay=decay)
+    for momentum in (-0.1, 1.0):
+        with pytest.raises(ValueError, match="`queue_momentum` must be in"):
+            RunConfig(queue_momentum=momentum)
