@@ -206,6 +206,12 @@ EDITS = {
     ),
     '--tasks "fashion scenes" --seeds 0 1 2 --queue-size 1024': '--tasks "8×8 digit '
     f'scenes" --seeds 0 {QUICK} --queue-size 1024',
+    '--tasks "fashion scenes" --seeds 0 1 --output-dir results/recipe_tau': (
+        f"--tasks yeast --seeds 0 {QUICK} --output-dir results/recipe_tau"
+    ),
+    '--tasks "fashion scenes" --seeds 0 1 --queue-size 1024 --queue-momentum 0.99': (
+        f"--tasks yeast --seeds 0 {QUICK} --queue-size 1024 --queue-momentum 0.99"
+    ),
     'threshold_rules.py --tasks hpo newsgroups "hpo level 2" --runs-dir results/'
     "recipe_tau --sdl-runs sdl_queue1024": "threshold_rules.py --tasks yeast "
     "--runs-dir results/recipe_tau --sdl-runs sdl_pretrain1_queue1024_limit300_epochs2 "
