@@ -155,7 +155,7 @@ def test_queue_momentum_sets_how_closely_the_key_encoder_follows(
 ):
     """At momentum 0 the queue's key projection is the trained one after the
     last step (fine-tuning leaves the projection alone); at MoCo's 0.999 it
-    has barely left its start."""
+    lags behind it."""
     from sdl_keras import two_stage
     from sdl_keras.tabular_task import TabularTask
 
