@@ -14,7 +14,8 @@ A default is only good if it holds on data it was not tuned on. Every offline
 task is trained here as a user would train it, `sdl-keras train --task TASK`
 with nothing else set, with SDL pre-training and with its BCE-only twin
 (`--loss none`, same seeds), beside binary-relevance logistic regression on
-TF-IDF (or the features) with C tuned on validation data. Runs go under
+TF-IDF (or the features) with C tuned on validation data and the mean
+labels of the 10 nearest training examples on the same features. Runs go under
 `--output-dir`; a finished run is read back, so an interrupted measurement
 resumes. The table, with SDL − BCE-only differences paired by seed and their
 t intervals, goes to stdout and `--report`. A study
@@ -43,7 +44,9 @@ from pathlib import Path
 import numpy as np
 from _runs import row_names
 
+from sdl_keras._files import write_json
 from sdl_keras.cli.main import train_run
+from sdl_keras.references import reference_report
 from sdl_keras.reports import mean_cells, paired_cells
 from sdl_keras.run_config import RunConfig
 from sdl_keras.tasks import load_task
@@ -105,6 +108,24 @@ def run(directory: Path, pipeline: dict, **options) -> dict:
         **json.loads(metrics.read_text()),
         "pretrain_loss": history.get("pretrain", {}).get("contrastive_loss", []),
     }
+
+
+def knn_reference(path: Path, **options) -> dict:
+    """The report of 10 nearest training examples by cosine on the logistic
+    regression's features (`sdl_keras.references`), on the task as the rows
+    see it, thresholded as they are; fitted once and kept at `path`."""
+    if not path.exists():
+        config = RunConfig(**options)
+        task = load_task(config)
+        splits = (task.train, task.validation, task.test)
+        report = reference_report(
+            "knn",
+            *splits,
+            task.pipeline.reference_features(*splits),
+            config.per_label_thresholds,
+        )
+        write_json(path, report)
+    return json.loads(path.read_text())
 
 
 """
@@ -233,7 +254,7 @@ for option, (kinds, why) in PIPELINE_KINDS.items():
         parser.error(f"{flag} is for {' and '.join(sorted(kinds))} tasks: {why}")
 
 """
-## Every task: SDL, BCE only, logistic regression
+## Every task: SDL, BCE only, logistic regression, nearest neighbours
 """
 
 lines = [
@@ -294,6 +315,15 @@ for name in args.tasks:
     rows = {sdl_row: [m["sdl"] for m in sdl], none_row: [m["none"] for m in none]}
     if not studied:
         rows["logistic regression"] = [sdl[0][REFERENCE]]
+    # Cheap, and the same for every study of one task but `--limit`.
+    limit = {"limit": args.limit} if args.limit is not None else {}
+    rows["10 nearest neighbours"] = [
+        knn_reference(
+            args.output_dir / name / f"{runs_prefix('knn', limit)}.json",
+            **options,
+            **limit,
+        )
+    ]
     for row, reports in rows.items():
         cells = mean_cells(reports, METRICS)
         share = ", ".join(filter(None, map(blend_shares, reports)))

@@ -5,6 +5,7 @@ import ast
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.conftest import run_example
@@ -59,6 +60,36 @@ def test_default_recipe_refuses_a_study_a_task_has_no_option_for():
         returncode=2,
     )  # fmt: skip
     assert "--hidden-layers is for text tasks: the bag-of-words" in done.stderr
+
+
+def test_default_recipe_places_the_nearest_neighbours_reference(tmp_path):
+    """The recipe's table has the 10-nearest-neighbours reference on the task
+    as both rows saw it (`--limit`): its mAP equals cosine neighbours
+    computed here with NumPy on the standardised Yeast features."""
+    from sdl_keras.metrics import mean_average_precision
+    from sdl_keras.run_config import RunConfig
+    from sdl_keras.tasks import load_task
+
+    done = run_example(
+        "default_recipe", "--tasks", "yeast", "--seeds", "0", "--limit", "200",
+        "--pretrain-epochs", "1", "--classifier-epochs", "1",
+        "--output-dir", str(tmp_path),
+    )  # fmt: skip
+    row = next(
+        line for line in done.stdout.splitlines() if "| 10 nearest neighbours |" in line
+    )
+    reported = float(row.split("|")[5])
+    task = load_task(RunConfig(task="yeast", limit=200))
+    train, test = (
+        np.asarray(features, dtype=float)
+        for features in task.pipeline.reference_features(task.train, task.test)
+    )
+    train, test = (x / np.linalg.norm(x, axis=1, keepdims=True) for x in (train, test))
+    nearest = np.argsort(-(test @ train.T), axis=1, kind="stable")[:, :10]
+    scores = task.train.y[nearest].mean(axis=1)
+    expected = mean_average_precision(task.test.y, scores)
+    assert reported == pytest.approx(expected, abs=6e-5)
+    assert (tmp_path / "yeast" / "knn_limit200.json").is_file()  # kept: not refitted
 
 
 def test_tabular_example(tmp_path):
