@@ -21,7 +21,7 @@ resumes. The table, with SDL − BCE-only differences paired by seed and their
 t intervals, goes to stdout and `--report`. A study
 (`--pretrain-epochs`, `--classification-weight`,
 `--encoder-learning-rate-multiplier`, `--temperature`, `--queue-size`,
-`--queue-momentum`, `--drop-rate`) changes the SDL runs
+`--queue-momentum`, `--projection-dim`, `--drop-rate`) changes the SDL runs
 alone: they go beside the default's and meet the same BCE-only runs; an
 encoder study (`--hidden-layers`) changes both rows, which then compare the
 losses on that encoder, as `--plateau-decay` (the classifier's learning rate
@@ -156,6 +156,7 @@ STUDIES = {
     "temperature": "tau",
     "queue_size": "queue",
     "queue_momentum": "momentum",
+    "projection_dim": "proj",
 }
 VIEW_STUDIES = {"drop_rate": "drop"}
 BOTH_ROWS_STUDIES = {
@@ -202,6 +203,11 @@ parser.add_argument(
     "--queue-momentum",
     type=float,
     help="a study: the momentum of the queue's key encoder instead of 0.999",
+)
+parser.add_argument(
+    "--projection-dim",
+    type=int,
+    help="a study: the size of SDL's contrastive embedding instead of 128",
 )
 parser.add_argument(
     "--drop-rate",

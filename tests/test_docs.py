@@ -216,6 +216,21 @@ EDITS = {
     "recipe_tau --sdl-runs sdl_queue1024": "threshold_rules.py --tasks yeast "
     "--runs-dir results/recipe_tau --sdl-runs sdl_pretrain1_queue1024_limit300_epochs2 "
     "--none-runs none_limit300_epochs2",
+    # HPO over eight seeds, the neighbours reference, the embedding's size:
+    # the Yeast runs above read back, one short run per embedding size.
+    "--tasks hpo --seeds 0 1 2 3 4 5 6 7 --output-dir": (
+        f"--tasks yeast --seeds 0 {QUICK} --output-dir"
+    ),
+    "--tasks newsgroups --seeds 0 1 --output-dir": (
+        f"--tasks yeast --seeds 0 {QUICK} --output-dir"
+    ),
+    "--seeds 0 1 2 3 4 5 6 7 8 9 --projection-dim": (
+        f"--seeds 0 {QUICK} --projection-dim"
+    ),
+    "--tasks hpo --seeds 0 1 2 --projection-dim 32": "--tasks yeast --seeds 0 "
+    f"{QUICK} --projection-dim 32",
+    '--tasks "fashion scenes" --seeds 0 1 2 --projection-dim 32': "--tasks yeast "
+    f"--seeds 0 {QUICK} --projection-dim 32",
 }
 SKIPS_ALLOWED = 2
 
