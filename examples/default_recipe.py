@@ -14,8 +14,8 @@ A default is only good if it holds on data it was not tuned on. Every offline
 task is trained here as a user would train it, `sdl-keras train --task TASK`
 with nothing else set, with SDL pre-training and with its BCE-only twin
 (`--loss none`, same seeds), beside binary-relevance logistic regression on
-TF-IDF (or the features) with C tuned on validation data and the mean
-labels of the 10 nearest training examples on the same features. Runs go under
+TF-IDF (or the features) with C tuned on validation data and the mean labels
+of the 10 nearest training examples on the same features. Runs go under
 `--output-dir`; a finished run is read back, so an interrupted measurement
 resumes. The table, with SDL − BCE-only differences paired by seed and their
 t intervals, goes to stdout and `--report`. A study
