@@ -221,6 +221,9 @@ EDITS = {
     "--tasks hpo --seeds 0 1 2 3 4 5 6 7 --output-dir": (
         f"--tasks yeast --seeds 0 {QUICK} --output-dir"
     ),
+    '--tasks "hpo level 2" --seeds 0 1 2 3 4 5 --output-dir': (
+        f"--tasks yeast --seeds 0 {QUICK} --output-dir"
+    ),
     "--tasks newsgroups --seeds 0 1 --output-dir": (
         f"--tasks yeast --seeds 0 {QUICK} --output-dir"
     ),
