@@ -234,7 +234,7 @@ EDITS = {
     f"{QUICK} --projection-dim 32",
     '--tasks "fashion scenes" --seeds 0 1 2 --projection-dim 32': "--tasks yeast "
     f"--seeds 0 {QUICK} --projection-dim 32",
-    "--tasks hpo --runs-dir results/recipe_tau --network-alone "
+    '--tasks hpo "hpo level 2" --runs-dir results/recipe_tau --network-alone '
     "--seeds 0 1 2 3 4 5 6 7": (
         "--tasks yeast --runs-dir results/recipe_tau --sdl-runs "
         "sdl_pretrain1_limit300_epochs2 --none-runs none_limit300_epochs2 "
