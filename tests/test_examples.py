@@ -89,7 +89,7 @@ def test_default_recipe_places_the_nearest_neighbours_reference(tmp_path):
     scores = task.train.y[nearest].mean(axis=1)
     expected = mean_average_precision(task.test.y, scores)
     assert reported == pytest.approx(expected, abs=6e-5)
-    assert (tmp_path / "yeast" / "knn_limit200.json").is_file()  # kept: not refitted
+    assert (tmp_path / "yeast" / "knn_limit200.json").is_file()  # kept beside the runs
 
 
 def test_tabular_example(tmp_path):
