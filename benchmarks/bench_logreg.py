@@ -7,8 +7,8 @@ save? The default recipe's linear model, fitted on real many-label text.
 HPO definitions at levels 2 (155 labels) and 3 (842, median 3 documents a
 label) with the default split and TF-IDF (`TextTask.reference_features`).
 Each level fits `sdl_keras.references.fit_logistic_regression` five ways, in
-turn on the same matrices: every C of `LOGREG_C` on every label (how the
-grid was searched before), C chosen on 64 labels, and on `C_CHOICE_LABELS`
+turn on the same matrices: C searched on every label (how it was chosen
+before), C chosen on 64 labels, and on `C_CHOICE_LABELS`
 (the default), every label then fitted once at it — the default also in
 one process instead of one worker process per core, and in threads (which
 contend). Reported: seconds and their ratios, the
@@ -53,7 +53,7 @@ def grid_rows(level: int) -> list[dict]:
     )
     rows = []
     for name, choice_labels, n_jobs, backend in (
-        ("every C, every label", None, -1, "loky"),
+        ("C searched on every label", None, -1, "loky"),
         ("C on 64 labels", 64, -1, "loky"),
         ("default, one process", C_CHOICE_LABELS, 1, "loky"),
         ("default, threads", C_CHOICE_LABELS, -1, "threading"),
@@ -127,7 +127,7 @@ def main() -> None:
         default = seconds["default"]
         ratios = ", ".join(
             f"{default / seconds[other]:.2f}x the time of {other}"
-            for other in ("every C, every label", "default, one process")
+            for other in ("C searched on every label", "default, one process")
         )
         threads = seconds["default, threads"] / seconds["default, one process"]
         print(

@@ -19,6 +19,17 @@ def _splits(rng):
     return splits, [split.x for split in splits]
 
 
+def _searched(quality: dict) -> float:
+    """The C the search keeps from each C's validation mAP: it runs down from
+    the largest C and stops at the first below the best so far."""
+    best = None
+    for c in sorted(quality, reverse=True):
+        if best is not None and quality[c] < quality[best]:
+            break
+        best = c
+    return best
+
+
 def test_logreg_scores_are_scikit_learns_at_the_validation_chosen_c():
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import average_precision_score
@@ -48,7 +59,7 @@ def test_logreg_scores_are_scikit_learns_at_the_validation_chosen_c():
         )
         for c in LOGREG_C
     }
-    chosen = fitted(max(quality, key=quality.get))
+    chosen = fitted(_searched(quality))
     np.testing.assert_allclose(
         validation_scores, probabilities(chosen, validation.x), atol=1e-6
     )
@@ -113,11 +124,11 @@ def test_many_labels_choose_c_on_a_sample_then_fit_every_label_at_it():
     }
     # Labels are fitted independently: the sample's C is the best on its
     # columns of the fits of every label.
-    expected = max(
-        candidates,
-        key=lambda c: mean_average_precision(
-            y_validation[:, sample], every[c][3][:, sample]
-        ),
+    expected = _searched(
+        {
+            c: mean_average_precision(y_validation[:, sample], every[c][3][:, sample])
+            for c in candidates
+        }
     )
     weights, bias, c, scores = fit_logistic_regression(
         x_train, y_train, x_validation, y_validation, candidates, 4
@@ -133,6 +144,35 @@ def test_many_labels_choose_c_on_a_sample_then_fit_every_label_at_it():
     assert one[2] == two[2]
     for alone, shared in zip(one, two, strict=True):
         np.testing.assert_allclose(alone, shared, rtol=1e-6, atol=1e-9)
+
+
+def test_c_search_runs_down_from_the_largest_and_stops_when_map_falls(monkeypatch):
+    (train, validation, _), _ = _splits(np.random.default_rng(0))
+    fitted: list[float] = []
+    fit = references._per_label
+
+    def recorded(x, y, c, n_jobs):
+        fitted.append(c)
+        return fit(x, y, c, n_jobs)
+
+    # Scripted validation mAP a C: a tie at 64 and 16, a fall at 4, and a
+    # higher peak at 1 that the search never reaches.
+    quality = {256.0: 0.5, 64.0: 0.7, 16.0: 0.7, 4.0: 0.6, 1.0: 0.9}
+    monkeypatch.setattr(references, "_per_label", recorded)
+    monkeypatch.setattr(
+        references, "mean_average_precision", lambda y, s: quality[fitted[-1]]
+    )
+    weights, bias, c, scores = references.fit_logistic_regression(
+        train.x, train.y, validation.x, validation.y, (16.0, 1.0, 256.0, 4.0, 64.0)
+    )
+    assert fitted == [256.0, 64.0, 16.0, 4.0]
+    assert c == 16.0  # the tie goes to the stronger regularisation
+    expected_weights, expected_bias = fit(train.x, train.y, 16.0, 1)
+    np.testing.assert_allclose(weights, expected_weights, atol=1e-6)
+    np.testing.assert_allclose(bias, expected_bias, atol=1e-6)
+    np.testing.assert_allclose(
+        scores, 1 / (1 + np.exp(-(validation.x @ weights + bias))), rtol=1e-6
+    )
 
 
 def test_worker_count_fits_the_liblinear_copies_in_half_the_memory():
