@@ -36,6 +36,10 @@ BIN = Path(sys.executable).parent
 # A study's commands on 300 examples with a short schedule.
 QUICK = "--limit 300 --pretrain-epochs 1 --classifier-epochs 2"
 EDITS = {
+    "python benchmarks/bench_long_documents.py": "python "
+    "benchmarks/bench_long_documents.py --quick",
+    "python benchmarks/bench_c_search.py": "python benchmarks/bench_c_search.py "
+    "--tasks yeast",
     "epochs=100": "epochs=1",
     "epochs=200": "epochs=2",
     '"/data/mimic-iii"': "MIMIC_DIR",
