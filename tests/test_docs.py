@@ -42,6 +42,8 @@ EDITS = {
     "--tasks yeast",
     "--tasks reuters --seeds 0 1 2 --output-dir results/recipe_c1024": "--tasks "
     "yeast --seeds 0 --output-dir results/recipe_c1024",
+    "--tasks newsgroups --seeds 0 1 2 --output-dir results/recipe_c1024": "--tasks "
+    "yeast --seeds 0 --output-dir results/recipe_c1024",
     "epochs=100": "epochs=1",
     "epochs=200": "epochs=2",
     '"/data/mimic-iii"': "MIMIC_DIR",
