@@ -105,9 +105,8 @@ def fit_logistic_regression(
     validation mAP falls; the C with the best validation mAP is kept. Above
     `choice_labels` labels, C is chosen on that many (see `c_choice_labels`)
     and every label is fitted once, at that C (`None`: the search on every
-    label). Labels are fitted in `n_jobs` worker
-    processes (-1: one per core), as many as fit in memory
-    (`worker_count`).
+    label). Labels are fitted in `n_jobs` worker processes (-1: one per
+    core), as many as fit in memory (`worker_count`).
 
     Returns:
         `(kernel [F, L], bias [L], C, validation probabilities [N, L])`; a label
