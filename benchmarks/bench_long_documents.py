@@ -14,10 +14,11 @@ not a benchmark of accuracy; the time is what this measures.
 
 The run is the command line a user runs, in a child process: `sdl-keras
 train --task text` on the two JSONL files with every default (one line an
-epoch). Reported:
-its wall-clock minutes, the phases `metrics.json` records (pre-training,
-the classifier, the linear and neighbour blends) and the test scores of
-the default and of the logistic-regression reference.
+epoch). Reported: its wall-clock minutes, the phases `metrics.json`
+records (pre-training, the classifier, the linear and neighbour blends),
+the feature values the linear model's fits pass through a worker (what
+its budget counts) and the test scores of the default and of the
+logistic-regression reference.
 """
 
 from __future__ import annotations
@@ -107,6 +108,9 @@ def main() -> None:
         "classifier_seconds": run["seconds"] - run["pretrain_seconds"],
         "linear_blend_seconds": run["linear_blend"]["seconds"],
         "linear_c": run["linear_blend"]["linear_c"],
+        # What the linear model's budget is counted in (see
+        # `sdl_keras.linear_blend.LINEAR_BLEND_BUDGET`).
+        "linear_values_per_worker": run["linear_blend"]["values_per_worker"],
         "neighbour_blend_seconds": run["neighbour_blend"]["seconds"],
         "test": {
             name: {k: report["tuned"][k] for k in ("micro_f1", "macro_f1", "map")}

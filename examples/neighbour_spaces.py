@@ -95,7 +95,7 @@ classifier = train_two_stage(
     pretrain_callbacks=[pretrained],
     **task.pipeline.run_arguments(),
 ).classifier
-if config.linear_blend:
+if config.linear_blend is not False:
     fit_linear_blend(classifier, task.pipeline, task.train, task.validation)
 scored = {"validation": task.validation, "test": task.test}
 fine_tuned = {"train": classifier.encoder.predict(inputs(task.train), verbose=0)}

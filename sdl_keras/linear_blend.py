@@ -24,11 +24,22 @@ from sdl_keras.metrics import (
     mean_average_precision,
     resampled_mean_average_precision,
 )
-from sdl_keras.references import LOGREG_C, fit_logistic_regression
+from sdl_keras.references import (
+    LOGREG_C,
+    fit_logistic_regression,
+    search_values_per_worker,
+)
 
 # Shares of the other model tried in a blend (the linear model here, the
 # neighbours' label scores in `sdl_keras.neighbour_blend`).
 BLEND_SHARES = tuple(step / 10 for step in range(11))
+# Unless forced, the linear model is left out where its fits would pass
+# more feature values than this through a worker (`search_values_per_worker`):
+# about half an hour on this project's 2-core machine (two workers), where
+# 10,000 documents of 2,150 words take 0.55e9 a worker and their blend 4
+# minutes (`benchmarks/bench_long_documents.py`). MIMIC-III-full (8,922
+# codes on 47,723 notes) would take more than a day.
+LINEAR_BLEND_BUDGET = 4e9
 
 
 def fit_linear_blend(
@@ -37,24 +48,47 @@ def fit_linear_blend(
     train,
     validation,
     per_label_thresholds: bool | None = None,
+    budget: float | None = LINEAR_BLEND_BUDGET,
 ) -> dict:
     """Fits the linear model, picks its share on `validation`, blends it
     into `classifier` (see `MultiLabelClassifier.blend_linear`) and tunes the
     classifier's thresholds again on the blended validation scores.
 
+    Args:
+        classifier: the trained `MultiLabelClassifier`.
+        pipeline: the run's input pipeline (its `linear_features`).
+        train, validation: the splits (the linear model is fitted on the
+            first, its C and share chosen on the second).
+        per_label_thresholds: how thresholds are tuned (see `RunConfig`).
+        budget: the most feature values a worker may pass through in the
+            fits (`search_values_per_worker`); above it nothing is fitted.
+            None: no limit.
+
     Returns:
         What was chosen: `linear_weight`, `linear_c`, the validation mAP of
-        the classifier alone, the linear model alone and the blend, and the
-        `seconds` all this took; empty where the pipeline has no plain
-        features (images, sequence encoders).
+        the classifier alone, the linear model alone and the blend,
+        `values_per_worker` and the `seconds` all this took; only `skipped`
+        (why), `values_per_worker` and `seconds` where over `budget`; empty
+        where the pipeline has no plain features (images, sequence encoders).
     """
     features = pipeline.linear_features()
     if features is None:
         return {}
     started = time.perf_counter()
-    x_train, x_validation = (
-        _features(features, pipeline, s) for s in (train, validation)
-    )
+    x_train = _features(features, pipeline, train)
+    values = search_values_per_worker(x_train, train.y.shape[1], LOGREG_C)
+    if budget is not None and values > budget:
+        return {
+            "skipped": (
+                f"its fits would pass {values:.2g} feature values through a "
+                f"worker, over the budget of {budget:.2g} "
+                f"({train.y.shape[1]} labels, {x_train.nnz} stored values); "
+                "--linear-blend fits it anyway"
+            ),
+            "values_per_worker": values,
+            "seconds": time.perf_counter() - started,
+        }
+    x_validation = _features(features, pipeline, validation)
     validation_inputs = pipeline.make_dataset(validation, "evaluate", 0)
     own = classifier.predict(validation_inputs, verbose=0)
     weights, bias, c, linear = fit_logistic_regression(
@@ -73,6 +107,7 @@ def fit_linear_blend(
         "linear_weight": share,
         "linear_c": c,
         "validation_map": {name: quality[w] for name, w in shares.items()},
+        "values_per_worker": values,
         "seconds": time.perf_counter() - started,
     }
 

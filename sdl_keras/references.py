@@ -180,6 +180,27 @@ def _per_label(x, y: np.ndarray, c: float, n_jobs: int) -> tuple:
     return weights, bias
 
 
+def search_values_per_worker(
+    x,
+    labels: int,
+    candidates,
+    choice_labels: int | None = C_CHOICE_LABELS,
+    n_jobs: int = -1,
+) -> float:
+    """The feature values a worker passes through in the fits that
+    `fit_logistic_regression` makes at least on features `x` (the C search
+    stops after two C at the earliest): a liblinear fit's cost grows with
+    the values it holds, so this is its time up to a rate per value
+    (`benchmarks/bench_long_documents.py` reports both)."""
+    values = x.nnz if sparse.issparse(x) else np.size(x)
+    searched = min(2, len(candidates))
+    if choice_labels and searched > 1 and labels > choice_labels:
+        fits = choice_labels * searched + labels
+    else:
+        fits = labels * searched
+    return float(values) * fits / worker_count(x, n_jobs)
+
+
 def worker_count(x, n_jobs: int = -1, available_bytes: int | None = None) -> int:
     """Worker processes for fitting labels on features `x`: `n_jobs` (-1:
     one per core), fewer where their liblinear copies of `x` would take more

@@ -139,7 +139,11 @@ class RunConfig:
         linear_blend: fit a logistic regression per label on the pipeline's
             plain features (TF-IDF, standardised features) and blend its
             probabilities into the classifier's, with the share that scores
-            best on validation data (text `bow` and tabular runs).
+            best on validation data (text `bow` and tabular runs). Default:
+            unless its fits would take more than about half an hour
+            (`sdl_keras.linear_blend.LINEAR_BLEND_BUDGET`; MIMIC-III-full's
+            8,922 codes would take more than a day), which the run then
+            says; `true`: whatever they take; `false`: never.
         neighbour_blend: blend in the mean labels of the 10 training
             examples nearest in the encoder's feature space (cosine), with
             the share that validation data clearly prefer (the linear
@@ -196,7 +200,7 @@ class RunConfig:
     weight_decay: float = 1e-4
     per_label_thresholds: bool | None = None
     top_k: int = 5
-    linear_blend: bool = True
+    linear_blend: bool | None = None
     neighbour_blend: bool = True
     reference: bool | None = None
 

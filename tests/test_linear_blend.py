@@ -147,3 +147,50 @@ def test_an_incumbent_stays_unless_clearly_beaten():
     other[lowest_positive, 0] = 1.0
     assert chosen_share(y, classifier, other)[0] == 1.0
     assert chosen_share(y, classifier, other, incumbent=0.0)[0] == 0.0
+
+
+def test_search_values_per_worker_counts_the_fewest_fits_the_search_makes():
+    from scipy import sparse
+
+    from sdl_keras.references import search_values_per_worker
+
+    x = sparse.random(50, 40, density=0.1, format="csr", random_state=0)
+    assert x.nnz == 200
+    # Two C at least per label, one where there is one.
+    assert search_values_per_worker(x, 10, (1.0, 4.0, 16.0), n_jobs=1) == 200 * 20
+    assert search_values_per_worker(x, 10, (4.0,), n_jobs=1) == 200 * 10
+    # Above the sample C is chosen on: two C on it, then every label once.
+    many = search_values_per_worker(x, 300, (1.0, 4.0), choice_labels=128, n_jobs=1)
+    assert many == 200 * (128 * 2 + 300)
+    assert search_values_per_worker(x, 300, (1.0, 4.0), n_jobs=2) == many / 2
+    assert search_values_per_worker(np.ones((5, 4)), 3, (1.0, 4.0), n_jobs=1) == 120
+
+
+def test_a_run_leaves_an_over_budget_linear_model_out_unless_asked(
+    tmp_path, monkeypatch, capsys
+):
+    import json
+
+    from sdl_keras import linear_blend
+    from sdl_keras.cli import main
+    from sdl_keras.references import LOGREG_C
+
+    monkeypatch.setattr(linear_blend, "LINEAR_BLEND_BUDGET", 1.0)
+    argv = ["train", "--task", "yeast", "--loss", "none", "--limit", "300"]
+    argv += ["--classifier-epochs", "2", "--no-neighbour-blend"]
+    runs = {"default": [], "forced": ["--linear-blend"]}
+    metrics = {}
+    for name, flags in runs.items():
+        assert main([*argv, *flags, "--output-dir", str(tmp_path / name)]) == 0
+        metrics[name] = json.loads((tmp_path / name / "metrics.json").read_text())
+    out = capsys.readouterr().out
+    assert "linear blend left out: its fits would pass" in out
+    skipped = metrics["default"]["none"]["linear_blend"]
+    assert "over the budget of 1 (14 labels" in skipped["skipped"]
+    assert "linear_c" not in skipped
+    # No linear model: no reference comes free, and none is fitted unasked.
+    assert "logreg (reference)" not in metrics["default"]
+    forced = metrics["forced"]["none"]["linear_blend"]
+    assert forced["linear_c"] in LOGREG_C
+    assert forced["values_per_worker"] == skipped["values_per_worker"] > 1.0
+    assert "logreg (reference)" in metrics["forced"]

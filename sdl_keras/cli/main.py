@@ -117,6 +117,7 @@ def train_run(
     under (a `MultiWorkerMirroredStrategy` on the chief of a cluster)."""
     import keras
 
+    from sdl_keras import linear_blend
     from sdl_keras.cli import plots
     from sdl_keras.linear_blend import fit_linear_blend, linear_probabilities
     from sdl_keras.neighbour_blend import fit_neighbour_blend
@@ -146,20 +147,32 @@ def train_run(
         **task.pipeline.run_arguments(),
     )
     blends: dict[str, dict] = {"linear_blend": {}, "neighbour_blend": {}}
-    for name, fit, share, detail, label in (
-        ("linear_blend", fit_linear_blend, "linear_weight", "linear_c", "C"),
-        ("neighbour_blend", fit_neighbour_blend, "neighbour_weight", "k", "k"),
+    # The linear model's budget holds unless the flag asks for it.
+    budget = None if config.linear_blend else linear_blend.LINEAR_BLEND_BUDGET
+    for name, fit, options, share, detail, label in (
+        (
+            "linear_blend",
+            fit_linear_blend,
+            {"budget": budget},
+            "linear_weight",
+            "linear_c",
+            "C",
+        ),
+        ("neighbour_blend", fit_neighbour_blend, {}, "neighbour_weight", "k", "k"),
     ):
-        if getattr(config, name):
+        if getattr(config, name) is not False:
             blends[name] = fit(
                 trained.classifier,
                 task.pipeline,
                 task.train,
                 task.validation,
                 per_label_thresholds=config.per_label_thresholds,
+                **options,
             )
-        if verbose and blends[name]:
-            chosen = blends[name]
+        chosen = blends[name]
+        if verbose and "skipped" in chosen:
+            print(f"{name.replace('_', ' ')} left out: {chosen['skipped']}")
+        elif verbose and chosen:
             print(
                 f"{name.replace('_', ' ')}: share {chosen[share]}, {label} "
                 f"{chosen[detail]} (validation mAP "
@@ -192,7 +205,7 @@ def train_run(
             **blends,
         }
     }
-    if config.reference is not False and blend:
+    if config.reference is not False and "linear_c" in blend:
         # The blend's linear model is the reference, fitted on the same
         # features with the same C: scored, not fitted a second time.
         reports["logreg (reference)"] = scores_report(
