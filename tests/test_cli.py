@@ -387,18 +387,16 @@ def test_demo_runs_start_to_finish_in_a_child_process(tmp_path):
     assert len(response["predictions"]) == 2
 
 
+@pytest.mark.parametrize("option", ["per_label_thresholds", "linear_blend"])
 @pytest.mark.parametrize(
-    "flags, expected",
-    [
-        ([], None),
-        (["--per-label-thresholds"], True),
-        (["--no-per-label-thresholds"], False),
-    ],
+    "prefix, expected", [(None, None), ("--", True), ("--no-", False)]
 )
-def test_an_optional_switch_has_three_states(flags, expected):
+def test_an_optional_switch_has_three_states(option, prefix, expected):
     """Unset leaves the choice to the run (per-label thresholds shrunk toward
-    the global one as far as generalises); either flag forces one end."""
+    the global one as far as generalises; the linear model within its
+    budget); either flag forces one end."""
     from sdl_keras.cli.main import _run_config
 
+    flags = [] if prefix is None else [prefix + option.replace("_", "-")]
     args = _parser().parse_args(["train", "--task", "yeast", *flags])
-    assert _run_config(args).per_label_thresholds is expected
+    assert getattr(_run_config(args), option) is expected
