@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import json
 import signal
 import sys
@@ -149,16 +150,10 @@ def train_run(
     blends: dict[str, dict] = {"linear_blend": {}, "neighbour_blend": {}}
     # The linear model's budget holds unless the flag asks for it.
     budget = None if config.linear_blend else linear_blend.LINEAR_BLEND_BUDGET
-    for name, fit, options, share, detail, label in (
-        (
-            "linear_blend",
-            fit_linear_blend,
-            {"budget": budget},
-            "linear_weight",
-            "linear_c",
-            "C",
-        ),
-        ("neighbour_blend", fit_neighbour_blend, {}, "neighbour_weight", "k", "k"),
+    linear_fit = functools.partial(fit_linear_blend, budget=budget)
+    for name, fit, share, detail, label in (
+        ("linear_blend", linear_fit, "linear_weight", "linear_c", "C"),
+        ("neighbour_blend", fit_neighbour_blend, "neighbour_weight", "k", "k"),
     ):
         if getattr(config, name) is not False:
             blends[name] = fit(
@@ -167,7 +162,6 @@ def train_run(
                 task.train,
                 task.validation,
                 per_label_thresholds=config.per_label_thresholds,
-                **options,
             )
         chosen = blends[name]
         if verbose and "skipped" in chosen:
