@@ -57,8 +57,8 @@ def fit_linear_blend(
     Args:
         classifier: the trained `MultiLabelClassifier`.
         pipeline: the run's input pipeline (its `linear_features`).
-        train, validation: the splits (the linear model is fitted on the
-            first, its C and share chosen on the second).
+        train: the training split (the linear model is fitted on it).
+        validation: the validation split (its C and share are chosen on it).
         per_label_thresholds: how thresholds are tuned (see `RunConfig`).
         budget: the most feature values a worker may pass through in the
             fits (`search_values_per_worker`); above it nothing is fitted.
