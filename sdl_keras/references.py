@@ -115,8 +115,9 @@ def fit_logistic_regression(
     """
     if not candidates:
         raise ValueError("Give at least one regularisation strength in `candidates`.")
-    if choice_labels and len(candidates) > 1 and y_train.shape[1] > choice_labels:
-        sample = c_choice_labels(y_train, y_validation, choice_labels)
+    sample_size = _c_sample_size(y_train.shape[1], candidates, choice_labels)
+    if sample_size:
+        sample = c_choice_labels(y_train, y_validation, sample_size)
         chosen = fit_logistic_regression(
             x_train,
             y_train[:, sample],
@@ -139,6 +140,14 @@ def fit_logistic_regression(
             break
         best = (quality, weights, bias, c, scores)
     return best[1:]
+
+
+def _c_sample_size(labels: int, candidates, choice_labels: int | None) -> int:
+    """How many labels `fit_logistic_regression` chooses C on before fitting
+    every label at it; 0 where it searches C on every label."""
+    if choice_labels and len(candidates) > 1 and labels > choice_labels:
+        return choice_labels
+    return 0
 
 
 def c_choice_labels(
@@ -194,10 +203,9 @@ def search_values_per_worker(
     (`benchmarks/bench_long_documents.py` reports both)."""
     values = x.nnz if sparse.issparse(x) else np.size(x)
     searched = min(2, len(candidates))
-    if choice_labels and searched > 1 and labels > choice_labels:
-        fits = choice_labels * searched + labels
-    else:
-        fits = labels * searched
+    sample_size = _c_sample_size(labels, candidates, choice_labels)
+    # On a sample: C searched there, then every label fitted once.
+    fits = sample_size * searched + labels if sample_size else labels * searched
     return float(values) * fits / worker_count(x, n_jobs)
 
 
