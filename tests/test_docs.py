@@ -46,6 +46,9 @@ EDITS = {
     "yeast --seeds 0 --output-dir results/recipe_c1024",
     "--seeds 0 1 2 3 4 5 6 7 8 9 --output-dir results/recipe_c1024": "--seeds 0 "
     "--output-dir results/recipe_c1024",
+    '--tasks "hpo level 2" --seeds 0 1 2 3 4 5 --output-dir results/recipe_c1024': (
+        "--tasks yeast --seeds 0 --output-dir results/recipe_c1024"
+    ),
     "epochs=100": "epochs=1",
     "epochs=200": "epochs=2",
     '"/data/mimic-iii"': "MIMIC_DIR",
