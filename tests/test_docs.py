@@ -46,6 +46,8 @@ EDITS = {
     "yeast --seeds 0 --output-dir results/recipe_c1024",
     "--seeds 0 1 2 3 4 5 6 7 8 9 --output-dir results/recipe_c1024": "--seeds 0 "
     "--output-dir results/recipe_c1024",
+    "--tasks hpo --seeds 0 1 2 3 4 5 6 7 --output-dir results/recipe_c1024": "--tasks "
+    "yeast --seeds 0 --output-dir results/recipe_c1024",
     '--tasks "hpo level 2" --seeds 0 1 2 3 4 5 --output-dir results/recipe_c1024': (
         "--tasks yeast --seeds 0 --output-dir results/recipe_c1024"
     ),
