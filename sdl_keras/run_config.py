@@ -132,9 +132,11 @@ class RunConfig:
         per_label_thresholds: `true`: one threshold per label tuned on
             validation data where the label has positives there; `false`:
             one for all; default: each label's own threshold shrunk toward
-            the global one by the pseudo-count of validation positives that
-            scores best on held-out halves of the validation data, on micro-
-            and macro-F1 together (`sdl_keras.metrics.threshold_shrinkage`).
+            the global one, or toward its band's (the labels with about as
+            many validation positives), by the pseudo-count of validation
+            positives that scores best on held-out halves of the validation
+            data, on micro- and macro-F1 together
+            (`sdl_keras.metrics.threshold_shrinkage`).
         top_k: labels named per input by `predict` and the served model.
         linear_blend: fit a logistic regression per label on the pipeline's
             plain features (TF-IDF, standardised features) and blend its

@@ -51,6 +51,10 @@ EDITS = {
     '--tasks "hpo level 2" --seeds 0 1 2 3 4 5 --output-dir results/recipe_c1024': (
         "--tasks yeast --seeds 0 --output-dir results/recipe_c1024"
     ),
+    # The thresholds pooled over bands: the Yeast run the lines above leave.
+    'threshold_rules.py --tasks yeast reuters hpo newsgroups "hpo level 2" '
+    "--runs-dir results/recipe_c1024": "threshold_rules.py --tasks yeast "
+    "--runs-dir results/recipe_c1024",
     "epochs=100": "epochs=1",
     "epochs=200": "epochs=2",
     '"/data/mimic-iii"': "MIMIC_DIR",

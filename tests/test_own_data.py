@@ -40,8 +40,10 @@ def test_text_jsonl_train_delete_evaluate_predict_export(tmp_path):
     # How each row's thresholds were chosen on validation data.
     for row in ("sdl", "logreg (reference)"):
         choice = metrics[row]["thresholds"]
-        assert choice["rule"] in ("per_label", "global", "shrunk")
-        assert (choice["shrinkage"] is not None) is (choice["rule"] == "shrunk")
+        assert choice["rule"] in ("per_label", "global", "per_band", "shrunk")
+        shrunk = choice["rule"] == "shrunk"
+        assert (choice["shrinkage"] is not None) is shrunk
+        assert choice["toward"] in (("global", "bands") if shrunk else (None,))
         assert 0 < choice["global_threshold"] < 1
     assert any("held out of" in note for note in metrics["notes"])
     labels = json.loads((run / "labels.json").read_text())

@@ -8,6 +8,7 @@ the ranking metric they lack.
 
 from sdl_keras.metrics.multilabel import (
     BANDS,
+    POSITIVE_BANDS,
     SHRINKAGE,
     ThresholdChoice,
     average_precision,
@@ -26,6 +27,7 @@ from sdl_keras.metrics.precision_at_k_metric import PrecisionAtK
 
 __all__ = [
     "BANDS",
+    "POSITIVE_BANDS",
     "SHRINKAGE",
     "PrecisionAtK",
     "ThresholdChoice",

@@ -73,9 +73,17 @@ def _micro_macro_f1(y: np.ndarray, p: np.ndarray) -> tuple[float, float]:
 
 
 # Pseudo-counts of validation positives by which a label's own threshold is
-# shrunk toward the global one (`threshold_shrinkage`): 0 keeps every label's
-# own threshold, infinity keeps one for all.
+# shrunk toward a pooled one (`threshold_shrinkage`): 0 keeps every label's
+# own threshold, infinity the pooled one.
 SHRINKAGE = (0.0, 1.0, 3.0, 10.0, 30.0, 100.0, np.inf)
+# Edges of the validation-positive counts that group labels into bands
+# (1–2, 3–9, 10–29, 30 or more; labels without positives in none), each
+# with the threshold that maximises micro-F1 over its labels: a network's
+# scores for rare labels sit systematically lower than for frequent ones,
+# which one global threshold misses and a handful of positives a label
+# cannot measure; pooled over a band they can.
+POSITIVE_BANDS = (1, 3, 10, 30)
+POOLED = ("global", "bands")
 
 
 def best_threshold(
@@ -84,6 +92,7 @@ def best_threshold(
     per_label: bool | None = False,
     candidates: Sequence[float] | None = None,
     shrinkages: Sequence[float] = SHRINKAGE,
+    bands: Sequence[float] | None = POSITIVE_BANDS,
 ):
     """The decision threshold that maximises F1 on (validation) data.
 
@@ -93,21 +102,24 @@ def best_threshold(
         per_label: `True`: one threshold per label, each maximising that
             label's F1 (labels without positives get the global threshold);
             `False`: one threshold maximising micro-F1; `None`: each label's
-            own threshold shrunk toward the global one by as much as
+            own threshold shrunk toward a pooled one by as much as
             `threshold_shrinkage` finds generalises: a label with `n`
-            positives moves `n / (n + k)` of the way from the global
-            threshold to its own.
+            positives moves `n / (n + k)` of the way from the pooled
+            threshold (the global one, or its band's) to its own.
         candidates: thresholds tried. Defaults to 0.01, 0.02, ..., 0.99.
         shrinkages: the pseudo-counts `k` tried when `per_label` is `None`
-            (`(0, inf)`: each label's own threshold or one for all).
+            (`(0, inf)`: each label's own threshold or a pooled one).
+        bands: edges of the validation-positive counts that group labels
+            into bands, whose pooled thresholds are tried beside the global
+            one when `per_label` is `None`; None: the global one only.
 
     Returns:
         A float, or a float array `[L]` when thresholds are per label. Ties
         go to the lowest threshold. `choose_thresholds` also says which `k`
-        was chosen.
+        was chosen, and toward what.
     """
     return choose_thresholds(
-        y_true, y_score, per_label, candidates, shrinkages
+        y_true, y_score, per_label, candidates, shrinkages, bands
     ).thresholds
 
 
@@ -118,23 +130,33 @@ class ThresholdChoice(NamedTuple):
         thresholds: a float (one for all) or a float array `[L]`.
         global_threshold: the one threshold that maximises micro-F1.
         shrinkage: the pseudo-count `k` by which each label's own threshold
-            was shrunk toward the global one (`threshold_shrinkage`): 0 keeps
-            each label's own, infinity the global one for all.
+            was shrunk toward the pooled one (`threshold_shrinkage`): 0 keeps
+            each label's own, infinity the pooled one.
+        toward: the pooled threshold: `"global"` (one for all) or `"bands"`
+            (each band's of `POSITIVE_BANDS`).
     """
 
     thresholds: float | np.ndarray
     global_threshold: float
     shrinkage: float
+    toward: str = "global"
 
     def summary(self) -> dict:
-        """The choice for a JSON report: `rule` (`"per_label"`, `"global"`
-        or `"shrunk"`), `shrinkage` (`k`, null unless shrunk) and
-        `global_threshold`."""
+        """The choice for a JSON report: `rule` (`"per_label"`, `"global"`,
+        `"per_band"` or `"shrunk"`), `shrinkage` (`k`) and `toward` (the
+        pooled threshold, `"global"` or `"bands"`), both null unless
+        shrunk, and `global_threshold`."""
         shrunk = 0 < self.shrinkage < np.inf
-        rule = "shrunk" if shrunk else "per_label" if self.shrinkage == 0 else "global"
+        if shrunk:
+            rule = "shrunk"
+        elif self.shrinkage == 0:
+            rule = "per_label"
+        else:
+            rule = "global" if self.toward == "global" else "per_band"
         return {
             "rule": rule,
             "shrinkage": self.shrinkage if shrunk else None,
+            "toward": self.toward if shrunk else None,
             "global_threshold": round(self.global_threshold, 6),
         }
 
@@ -145,6 +167,7 @@ def choose_thresholds(
     per_label: bool | None = False,
     candidates: Sequence[float] | None = None,
     shrinkages: Sequence[float] = SHRINKAGE,
+    bands: Sequence[float] | None = POSITIVE_BANDS,
 ) -> ThresholdChoice:
     """`best_threshold` (same arguments), with the global threshold and the
     shrinkage it chose.
@@ -160,16 +183,19 @@ def choose_thresholds(
     y = _labels(y_true)
     s = _scores(y_score, y.shape)
     grid = _threshold_grid(candidates)
-    best, own = _tuned_thresholds(y, s, grid)
+    groups = _band_groups(y, bands if per_label is None else None)
+    best, own, pooled = _tuned_thresholds(y, s, grid, groups)
     if per_label is None:
-        shrinkage = _held_out_shrinkage(y, s, grid, _shrinkages(shrinkages))
+        shrinkage, toward = _held_out_shrinkage(
+            y, s, grid, _shrinkages(shrinkages), groups
+        )
     else:
-        shrinkage = 0.0 if per_label else np.inf
-    if np.isinf(shrinkage):
+        shrinkage, toward = (0.0 if per_label else np.inf), "global"
+    if toward == "global" and np.isinf(shrinkage):
         return ThresholdChoice(best, best, shrinkage)
-    if shrinkage == 0:
-        return ThresholdChoice(own, best, shrinkage)
-    return ThresholdChoice(_shrunk(best, own, y.sum(0), shrinkage), best, shrinkage)
+    target = pooled if toward == "bands" else best
+    thresholds = _shrunk(target, own, y.sum(0), shrinkage)
+    return ThresholdChoice(thresholds, best, shrinkage, toward)
 
 
 def threshold_shrinkage(
@@ -177,9 +203,11 @@ def threshold_shrinkage(
     y_score,
     candidates: Sequence[float] | None = None,
     shrinkages: Sequence[float] = SHRINKAGE,
-) -> float:
-    """How far thresholds tuned per label should be shrunk toward one global
-    threshold to score best on data they were not tuned on.
+    bands: Sequence[float] | None = POSITIVE_BANDS,
+) -> tuple[float, str]:
+    """How far thresholds tuned per label should be shrunk toward a pooled
+    threshold, and toward which, to score best on data they were not tuned
+    on.
 
     Tuned on validation data, per-label thresholds always look better there;
     elsewhere they help where labels' scores live on different scales (rare
@@ -187,23 +215,31 @@ def threshold_shrinkage(
     the validation data lack) and hurt where a label's few validation
     positives make its threshold noise (its F1 optimum is to predict it
     nearly everywhere, which costs micro-F1). A label with `n` validation
-    positives gets `g + n / (n + k) * (t - g)` from the global threshold
-    `g` and its own `t`. Over 8 random halvings of the data, each half's
-    thresholds are scored on the other half for every `k` in `shrinkages`;
-    the `k` with the highest mean micro- plus macro-F1 among those at least
-    as good as the global threshold on both is kept (ties go to the larger
-    `k`; infinity, one global threshold, when none is better).
+    positives gets `p + n / (n + k) * (t - p)` from the pooled threshold
+    `p` and its own `t`; `p` is the global threshold, or the one that
+    maximises micro-F1 over the label's band (the labels with about as many
+    validation positives, `bands`), which finds how much lower rare labels
+    score than frequent ones from all their positives together. Over 8
+    random halvings of the data, each half's thresholds are scored on the
+    other half for every `k` in `shrinkages` and both pooled thresholds;
+    the pair with the highest mean micro- plus macro-F1 among those at
+    least as good as the global threshold on both is kept (ties go to the
+    global one, then the larger `k`; the global threshold for all, `k`
+    infinity, when none is better).
 
     Args:
         y_true: multi-hot `[N, L]`.
         y_score: scores `[N, L]`.
         candidates: thresholds tried (see `best_threshold`).
         shrinkages: the pseudo-counts `k` tried, non-negative; infinity
-            stands for one global threshold and is always among them.
+            stands for the pooled threshold alone and is always among them.
+        bands: edges of the validation-positive counts that group labels
+            (see `POSITIVE_BANDS`; a label's band is that of its positives in
+            all of `y_true`); None: the global threshold only.
 
     Returns:
-        The pseudo-count `k`: 0 keeps each label's own threshold, infinity
-        the global one.
+        The pseudo-count `k` (0 keeps each label's own threshold, infinity
+        the pooled one) and the pooled threshold, `"global"` or `"bands"`.
 
     Examples:
 
@@ -212,13 +248,17 @@ def threshold_shrinkage(
 
     >>> y = np.array([[1, 0], [0, 1], [0, 0], [0, 0]] * 8)
     >>> scores = np.array([[0.9, 0.2], [0.5, 0.35], [0.5, 0.2], [0.1, 0.1]] * 8)
-    >>> float(threshold_shrinkage(y, scores))
-    0.0
+    >>> threshold_shrinkage(y, scores)
+    (0.0, 'global')
     """
     y = _labels(y_true)
     s = _scores(y_score, y.shape)
     return _held_out_shrinkage(
-        y, s, _threshold_grid(candidates), _shrinkages(shrinkages)
+        y,
+        s,
+        _threshold_grid(candidates),
+        _shrinkages(shrinkages),
+        _band_groups(y, bands),
     )
 
 
@@ -234,9 +274,28 @@ def _shrinkages(shrinkages: Sequence[float]) -> np.ndarray:
             "`shrinkages` must be a non-empty list of pseudo-counts >= 0; "
             f"received {shrinkages!r}."
         )
-    # Sorted, so ties go to the strongest shrinkage; the global threshold is
-    # the yardstick the others must match.
-    return np.union1d(values, [np.inf])
+    # Strongest first, so ties go to the strongest shrinkage; the global
+    # threshold is the yardstick the others must match.
+    return np.union1d(values, [np.inf])[::-1]
+
+
+def _band_groups(y: np.ndarray, bands: Sequence[float] | None) -> np.ndarray | None:
+    """Each label's band `[L]` by its positives in `y` (0: none), or None."""
+    if bands is None:
+        return None
+    edges = np.asarray(bands, dtype="float64")
+    if (
+        edges.ndim != 1
+        or not edges.size
+        or not np.isfinite(edges).all()
+        or edges[0] < 1
+        or (np.diff(edges) <= 0).any()
+    ):
+        raise ValueError(
+            "`bands` must be increasing positive counts, the first at least "
+            f"1; received {bands!r}."
+        )
+    return np.searchsorted(edges, y.sum(0), side="right")
 
 
 def _threshold_grid(candidates: Sequence[float] | None) -> np.ndarray:
@@ -252,10 +311,12 @@ def _threshold_grid(candidates: Sequence[float] | None) -> np.ndarray:
 
 
 def _tuned_thresholds(
-    y: np.ndarray, s: np.ndarray, grid: np.ndarray
-) -> tuple[float, np.ndarray]:
-    """The global threshold maximising micro-F1 and the per-label ones
-    (the global one for labels without positives), from one count.
+    y: np.ndarray, s: np.ndarray, grid: np.ndarray, groups: np.ndarray | None = None
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """The global threshold maximising micro-F1, the per-label ones (the
+    global one for labels without positives) and each label's group's
+    threshold maximising the micro-F1 of the group's labels (`groups`
+    `[L]`; the global one in group 0 and without groups), from one count.
 
     Each score is binned once by how many thresholds it reaches, so memory
     stays `[N, L]` whatever the grid's size (a `[T, N, L]` comparison does
@@ -276,20 +337,31 @@ def _tuned_thresholds(
     micro = _f1_from_counts(tp.sum(1), fp.sum(1), fn.sum(1))
     best = float(grid[int(np.argmax(micro))])
     per = _f1_from_counts(tp, fp, fn)  # [T, L]
-    return best, np.where(y.any(0), grid[np.argmax(per, axis=0)], best)
+    own = np.where(y.any(0), grid[np.argmax(per, axis=0)], best)
+    pooled = np.full(num_labels, best)
+    for group in () if groups is None else np.unique(groups[groups > 0]):
+        members = groups == group
+        f1s = _f1_from_counts(
+            tp[:, members].sum(1), fp[:, members].sum(1), fn[:, members].sum(1)
+        )
+        pooled[members] = grid[int(np.argmax(f1s))]
+    return best, own, pooled
 
 
 def _shrunk(
-    best: float, per_label: np.ndarray, positives: np.ndarray, shrinkage: float
+    pooled: float | np.ndarray,
+    per_label: np.ndarray,
+    positives: np.ndarray,
+    shrinkage: float,
 ) -> np.ndarray:
-    # n / (n + inf) is 0: infinity gives the global threshold to every label.
+    # n / (n + inf) is 0: infinity gives every label the pooled threshold.
     share = np.divide(
         positives,
         positives + shrinkage,
         out=np.zeros(per_label.shape),
         where=positives > 0,
     )
-    return best + share * (per_label - best)
+    return pooled + share * (per_label - pooled)
 
 
 def _held_out_shrinkage(
@@ -297,24 +369,33 @@ def _held_out_shrinkage(
     s: np.ndarray,
     grid: np.ndarray,
     shrinkages: np.ndarray,
+    groups: np.ndarray | None,
     halvings: int = 8,
-) -> float:
+) -> tuple[float, str]:
+    # In order of preference on ties: the global threshold, then the
+    # stronger shrinkage (the fewer free thresholds); the first, the global
+    # threshold for all, is the yardstick.
+    pooled_names = POOLED if groups is not None else POOLED[:1]
+    choices = [(name, k) for name in pooled_names for k in shrinkages]
     rng = np.random.default_rng(0)
-    scores = np.zeros((len(shrinkages), 2))  # held-out micro- and macro-F1
+    scores = np.zeros((len(choices), 2))  # held-out micro- and macro-F1
     for _ in range(halvings):
         order = rng.permutation(len(y))
         halves = (order[::2], order[1::2])
         for tuned_on, scored_on in (halves, halves[::-1]):
-            best, per_label = _tuned_thresholds(y[tuned_on], s[tuned_on], grid)
+            best, per_label, pooled = _tuned_thresholds(
+                y[tuned_on], s[tuned_on], grid, groups
+            )
             positives = y[tuned_on].sum(0)
-            for row, shrinkage in enumerate(shrinkages):
-                thresholds = _shrunk(best, per_label, positives, shrinkage)
+            for row, (name, shrinkage) in enumerate(choices):
+                target = pooled if name == "bands" else best
+                thresholds = _shrunk(target, per_label, positives, shrinkage)
                 scores[row] += _micro_macro_f1(y[scored_on], s[scored_on] >= thresholds)
-    # Within float noise of the global threshold counts as "as good"; ties
-    # go to the stronger shrinkage, the fewer free thresholds.
-    as_good = (scores >= scores[-1] - 1e-9).all(axis=1)
+    # Within float noise of the global threshold counts as "as good".
+    as_good = (scores >= scores[0] - 1e-9).all(axis=1)
     totals = np.where(as_good, scores.sum(axis=1), -np.inf)
-    return float(shrinkages[len(shrinkages) - 1 - int(np.argmax(totals[::-1]))])
+    name, shrinkage = choices[int(np.argmax(totals))]
+    return float(shrinkage), name
 
 
 def _average_ranks(values: np.ndarray) -> np.ndarray:

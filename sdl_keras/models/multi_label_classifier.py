@@ -310,8 +310,8 @@ class MultiLabelClassifier(keras.Model):
             per_label: one threshold per label (labels without positives in
                 `y` get the global one); `False`: one threshold maximising
                 micro-F1 for all labels; `None`: per label, shrunk toward
-                the global one as far as generalises (see
-                `sdl_keras.metrics.best_threshold`).
+                the global one or the label's band's as far as generalises
+                (see `sdl_keras.metrics.best_threshold`).
             candidates: thresholds tried; defaults to 0.01 ... 0.99.
             batch_size: for `predict`.
 
