@@ -51,6 +51,9 @@ EDITS = {
     '--tasks "hpo level 2" --seeds 0 1 2 3 4 5 --output-dir results/recipe_c1024': (
         "--tasks yeast --seeds 0 --output-dir results/recipe_c1024"
     ),
+    '--tasks "emoji scenes" --seeds 0 1 2 3 --output-dir results/recipe_bands': (
+        "--tasks yeast --seeds 0 --output-dir results/recipe_bands"
+    ),
     # The thresholds pooled over bands: the Yeast run the lines above leave.
     'threshold_rules.py --tasks yeast reuters hpo newsgroups "hpo level 2" '
     "--runs-dir results/recipe_c1024": "threshold_rules.py --tasks yeast "
