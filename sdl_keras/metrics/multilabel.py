@@ -193,6 +193,8 @@ def choose_thresholds(
         shrinkage, toward = (0.0 if per_label else np.inf), "global"
     if toward == "global" and np.isinf(shrinkage):
         return ThresholdChoice(best, best, shrinkage)
+    if shrinkage == 0:  # each label's own, exactly: no arithmetic on it
+        return ThresholdChoice(own, best, shrinkage, toward)
     target = pooled if toward == "bands" else best
     thresholds = _shrunk(target, own, y.sum(0), shrinkage)
     return ThresholdChoice(thresholds, best, shrinkage, toward)
